@@ -1,0 +1,95 @@
+//===- LPAttnAttrs.td - lpattn enums and attributes --------*- tablegen -*-===//
+//
+// The precision policy and the numerics modes of lpattn. The enums are plain
+// C++ (namespace lpattn) so that the numerics library and the runtime use the
+// same type as the IR.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LPATTN_DIALECT_LPATTN_IR_LPATTNATTRS_TD
+#define LPATTN_DIALECT_LPATTN_IR_LPATTNATTRS_TD
+
+include "lpattn/Dialect/LPAttn/IR/LPAttnBase.td"
+include "mlir/IR/EnumAttr.td"
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def LPAttn_KVOrder : I32EnumAttr<"KVOrder", "order of the KV tile loop", [
+    I32EnumAttrCase<"Forward", 0, "forward">,
+    I32EnumAttrCase<"Reverse", 1, "reverse">]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::lpattn";
+}
+def LPAttn_KVOrderAttr : EnumAttr<LPAttn_Dialect, LPAttn_KVOrder, "kv_order">;
+
+def LPAttn_SoftmaxVariant : I32EnumAttr<"SoftmaxVariant",
+    "online-softmax variant", [
+    I32EnumAttrCase<"Standard", 0, "standard">,
+    I32EnumAttrCase<"BiasCorrected", 1, "bias_corrected">,
+    I32EnumAttrCase<"Pasa", 2, "pasa">]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::lpattn";
+}
+def LPAttn_SoftmaxVariantAttr
+    : EnumAttr<LPAttn_Dialect, LPAttn_SoftmaxVariant, "softmax">;
+
+def LPAttn_OverflowMode : I32EnumAttr<"OverflowMode",
+    "what a round-to-nearest-even cast does with values above max finite", [
+    // Clamp to +-max finite (CUDA __NV_SATFINITE, PTX cvt.rn.satfinite).
+    I32EnumAttrCase<"SatFinite", 0, "satfinite">,
+    // IEEE overflow: Inf where the format has one, NaN for f8E4M3FN.
+    I32EnumAttrCase<"NonSat", 1, "nonsat">]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::lpattn";
+}
+def LPAttn_OverflowModeAttr
+    : EnumAttr<LPAttn_Dialect, LPAttn_OverflowMode, "overflow">;
+
+//===----------------------------------------------------------------------===//
+// PrecisionPolicyAttr
+//===----------------------------------------------------------------------===//
+
+def LPAttn_PrecisionPolicyAttr : LPAttn_Attr<"PrecisionPolicy", "precision"> {
+  let summary = "element types of every numerics step of an attention";
+  let description = [{
+    The one precision policy of lpattn. Each parameter is the element type of
+    one step of the flash-attention forward (SPEC.md, "The computation"):
+
+    * `qk`: inputs of the Q K^T product (Q and K operands have this type);
+    * `score`: accumulator of the Q K^T product (the score tile S);
+    * `p`: type P is cast to (round-to-nearest-even) before the P V product;
+    * `v`: V operand of the P V product;
+    * `acc`: the output accumulator `acc` (and the softmax statistics m, l
+      are always f32);
+    * `out`: the result;
+    * `overflow`: what every cast does above the max finite value.
+
+    Supported element types: f32, f16, bf16, f8E4M3FN, f8E5M2 for qk, p and
+    v; f32, f16, bf16 for score, acc and out.
+
+    ```mlir
+    #lpattn.precision<qk = f8E4M3FN, score = f32, p = f8E4M3FN,
+                      v = f8E4M3FN, acc = f32, out = bf16,
+                      overflow = satfinite>
+    ```
+  }];
+  let parameters = (ins
+    "::mlir::Type":$qk,
+    "::mlir::Type":$score,
+    "::mlir::Type":$p,
+    "::mlir::Type":$v,
+    "::mlir::Type":$acc,
+    "::mlir::Type":$out,
+    EnumParameter<LPAttn_OverflowMode>:$overflow);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The plain C++ policy (no MLIR types) used by the numerics library and
+    /// the runtime.
+    ::lpattn::PrecisionPolicy toPolicy() const;
+  }];
+}
+
+#endif // LPATTN_DIALECT_LPATTN_IR_LPATTNATTRS_TD

@@ -1,0 +1,39 @@
+//===- LPAttnBase.td - lpattn dialect definition -----------*- tablegen -*-===//
+//
+// The lpattn dialect: numerically robust low-precision (FP8/FP16/BF16)
+// attention. Every precision and scale is an explicit attribute.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LPATTN_DIALECT_LPATTN_IR_LPATTNBASE_TD
+#define LPATTN_DIALECT_LPATTN_IR_LPATTNBASE_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+
+def LPAttn_Dialect : Dialect {
+  let name = "lpattn";
+  let cppNamespace = "::lpattn";
+  let summary = "Numerically robust low-precision attention";
+  let description = [{
+    The `lpattn` dialect models scaled-dot-product attention whose numerics
+    are fully explicit: the element types of both matrix products, of the
+    softmax probabilities after their cast, of the accumulator and of the
+    output form a `#lpattn.precision` policy; the softmax scale, the P scale
+    (P-Cast, arXiv 2606.06521), the KV iteration order, the softmax variant
+    (bias-corrected, LPTF arXiv 2510.04212; shifted, PASA arXiv 2503.01873)
+    and causality are attributes. Safeguard passes rewrite these attributes
+    or the tile-level form; nothing about precision is implied by code.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+}
+
+class LPAttn_Attr<string name, string attrMnemonic, list<Trait> traits = []>
+    : AttrDef<LPAttn_Dialect, name, traits> {
+  let mnemonic = attrMnemonic;
+}
+
+class LPAttn_Op<string mnemonic, list<Trait> traits = []>
+    : Op<LPAttn_Dialect, mnemonic, traits>;
+
+#endif // LPATTN_DIALECT_LPATTN_IR_LPATTNBASE_TD

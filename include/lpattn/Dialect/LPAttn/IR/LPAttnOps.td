@@ -1,0 +1,105 @@
+//===- LPAttnOps.td - lpattn operations --------------------*- tablegen -*-===//
+//
+// The graph-level attention op. Tile-level ops live beside it once the
+// lowering needs them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LPATTN_DIALECT_LPATTN_IR_LPATTNOPS_TD
+#define LPATTN_DIALECT_LPATTN_IR_LPATTNOPS_TD
+
+include "lpattn/Dialect/LPAttn/IR/LPAttnBase.td"
+include "lpattn/Dialect/LPAttn/IR/LPAttnAttrs.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/CommonAttrConstraints.td"
+
+def LPAttn_AttnTensor : TensorRankOf<[AnyFloat], [4]>;
+def LPAttn_TileSizes : ConfinedAttr<DenseI64ArrayAttr, [DenseArrayCount<2>]>;
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+def LPAttn_AttentionOp : LPAttn_Op<"attention",
+    [Pure, AttrSizedOperandSegments]> {
+  let summary = "scaled-dot-product attention with explicit numerics";
+  let description = [{
+    `O = softmax(c * q_ds * k_ds * Q K^T + mask) V * v_ds`, computed as the
+    flash-attention forward of SPEC.md with every precision explicit.
+
+    Layout: `Q: [B, Hq, Nq, D]`, `K: [B, Hkv, Nk, D]`, `V: [B, Hkv, Nk, Dv]`,
+    result `[B, Hq, Nq, Dv]`. `Hq` must be a multiple of `Hkv` (GQA/MQA: query
+    head `h` reads KV head `h / (Hq / Hkv)`). The optional additive `mask` is
+    `[B or 1, Hq or 1, Nq, Nk]`. The optional `descale` operands are the three
+    f32 per-tensor descales of Q, K and V (all three or none).
+
+    Attributes (all printed; the parser fills the defaults shown):
+
+    * `policy`: the `#lpattn.precision` policy. Q and K have element type
+      `qk`, V has `v`, the result has `out`.
+    * `scale` (default `1/sqrt(D)`): the softmax scale c.
+    * `p_scale` (default 1): the P-Cast scale S, a power of two with
+      `1 * S <= max finite(p)` (256 is the largest for f8E4M3FN).
+    * `kv_order` (default `forward`): `forward` or `reverse` KV tile order.
+    * `softmax` (default `standard`): `standard`,
+      `bias_corrected(beta = 2.0, tol = 1.0e-3)` (LPTF) or
+      `pasa(beta = 1.0)` (PASA).
+    * `causal` (default `false`): bottom-right aligned causal mask.
+    * `tiles` (optional): `[Br, Bc]` query and key tile sizes.
+
+    ```mlir
+    %o = lpattn.attention %q, %k, %v
+           policy = #lpattn.precision<qk = f8E4M3FN, score = f32,
+               p = f8E4M3FN, v = f8E4M3FN, acc = f32, out = bf16,
+               overflow = satfinite>
+           scale = 0.125 p_scale = 256.0 kv_order = reverse
+           softmax = standard causal = false
+           : tensor<1x8x128x64xf8E4M3FN>, tensor<1x2x128x64xf8E4M3FN>,
+             tensor<1x2x128x64xf8E4M3FN> -> tensor<1x8x128x64xbf16>
+    ```
+  }];
+
+  let arguments = (ins
+    LPAttn_AttnTensor:$query,
+    LPAttn_AttnTensor:$key,
+    LPAttn_AttnTensor:$value,
+    Optional<LPAttn_AttnTensor>:$mask,
+    Variadic<F32>:$descales,
+    LPAttn_PrecisionPolicyAttr:$policy,
+    F32Attr:$softmax_scale,
+    F64Attr:$p_scale,
+    LPAttn_KVOrderAttr:$kv_order,
+    LPAttn_SoftmaxVariantAttr:$softmax,
+    OptionalAttr<F64Attr>:$softmax_beta,
+    OptionalAttr<F64Attr>:$softmax_tol,
+    BoolAttr:$causal,
+    OptionalAttr<LPAttn_TileSizes>:$tile_sizes);
+  let results = (outs LPAttn_AttnTensor:$result);
+
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+
+  let extraClassDeclaration = [{
+    /// The default softmax scale 1/sqrt(D) for head dimension `headDim`.
+    static float getDefaultSoftmaxScale(int64_t headDim);
+    /// The default (beta, tol) of a softmax variant; nullopt where the
+    /// variant takes no such parameter.
+    static std::optional<double> getDefaultSoftmaxBeta(SoftmaxVariant v);
+    static std::optional<double> getDefaultSoftmaxTol(SoftmaxVariant v);
+
+    ::mlir::RankedTensorType getQueryType() {
+      return ::llvm::cast<::mlir::RankedTensorType>(getQuery().getType());
+    }
+    ::mlir::RankedTensorType getKeyType() {
+      return ::llvm::cast<::mlir::RankedTensorType>(getKey().getType());
+    }
+    ::mlir::RankedTensorType getValueType() {
+      return ::llvm::cast<::mlir::RankedTensorType>(getValue().getType());
+    }
+    ::mlir::RankedTensorType getResultType() {
+      return ::llvm::cast<::mlir::RankedTensorType>(getResult().getType());
+    }
+  }];
+}
+
+#endif // LPATTN_DIALECT_LPATTN_IR_LPATTNOPS_TD
