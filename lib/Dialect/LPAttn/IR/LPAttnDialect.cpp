@@ -4,6 +4,8 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -57,6 +59,61 @@ PrecisionPolicyAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (!problem.empty())
     return emitError() << "unsupported precision combination: " << problem;
   return success();
+}
+
+static constexpr llvm::StringLiteral kPolicyFields[] = {
+    "qk", "score", "p", "v", "acc", "out", "overflow"};
+
+Attribute PrecisionPolicyAttr::parse(AsmParser &parser, Type) {
+  llvm::SMLoc start = parser.getCurrentLocation();
+  Type types[6];
+  std::optional<OverflowMode> overflow;
+  llvm::StringSet<> seen;
+  auto parseField = [&]() -> ParseResult {
+    StringRef key;
+    llvm::SMLoc loc = parser.getCurrentLocation();
+    if (parser.parseKeyword(&key) || parser.parseEqual())
+      return failure();
+    const auto *it = llvm::find(kPolicyFields, key);
+    if (it == std::end(kPolicyFields))
+      return parser.emitError(loc, "unknown precision field '")
+             << key << "'; expected qk, score, p, v, acc, out or overflow";
+    if (!seen.insert(key).second)
+      return parser.emitError(loc, "precision field '")
+             << key << "' is given twice";
+    size_t index = it - std::begin(kPolicyFields);
+    if (index < 6)
+      return parser.parseType(types[index]);
+    StringRef mode;
+    llvm::SMLoc modeLoc = parser.getCurrentLocation();
+    if (parser.parseKeyword(&mode))
+      return failure();
+    overflow = symbolizeOverflowMode(mode);
+    if (!overflow)
+      return parser.emitError(modeLoc, "expected overflow 'satfinite' or "
+                                       "'nonsat', got '")
+             << mode << "'";
+    return success();
+  };
+  if (parser.parseLess() || parser.parseCommaSeparatedList(parseField) ||
+      parser.parseGreater())
+    return {};
+  for (StringRef field : kPolicyFields)
+    if (!seen.contains(field)) {
+      parser.emitError(start, "precision policy is missing '")
+          << field << "': every precision of an attention is explicit";
+      return {};
+    }
+  return getChecked([&] { return parser.emitError(start); },
+                    parser.getContext(), types[0], types[1], types[2],
+                    types[3], types[4], types[5], *overflow);
+}
+
+void PrecisionPolicyAttr::print(AsmPrinter &printer) const {
+  printer << "<qk = " << getQk() << ", score = " << getScore()
+          << ", p = " << getP() << ", v = " << getV() << ", acc = " << getAcc()
+          << ", out = " << getOut()
+          << ", overflow = " << stringifyOverflowMode(getOverflow()) << ">";
 }
 
 PrecisionPolicy PrecisionPolicyAttr::toPolicy() const {

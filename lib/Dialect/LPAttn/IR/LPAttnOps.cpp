@@ -4,7 +4,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
-#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Format.h"
 
 #include <cmath>
 
@@ -45,7 +45,7 @@ std::optional<double> AttentionOp::getDefaultSoftmaxTol(SoftmaxVariant v) {
 //===----------------------------------------------------------------------===//
 //
 //   lpattn.attention %q, %k, %v (mask(%m))? (descale(%qd, %kd, %vd))?
-//       policy = #lpattn.precision<...>
+//       policy = <qk = ..., score = ..., ...>
 //       (scale = f)? (p_scale = f)? (kv_order = kw)?
 //       (softmax = kw (`(` beta = f (`,` tol = f)? `)`)?)?
 //       (causal = bool)? (tiles = [br, bc])?
@@ -84,8 +84,10 @@ ParseResult AttentionOp::parse(OpAsmParser &parser, OperationState &result) {
 
   // policy = #lpattn.precision<...> (required: precision is never implied).
   PrecisionPolicyAttr policy;
+  // Printed stripped (`policy = <qk = ..., ...>`): a full `#lpattn...`
+  // attribute right before the op's `: types` would take them as its type.
   if (parser.parseKeyword("policy") || parser.parseEqual() ||
-      parser.parseAttribute(policy))
+      parser.parseCustomAttributeWithFallback(policy))
     return failure();
   Properties &props = result.getOrAddProperties<Properties>();
   props.policy = policy;
@@ -230,7 +232,7 @@ void AttentionOp::print(OpAsmPrinter &p) {
     p << ")";
   }
   p << " policy = ";
-  p.printAttribute(getPolicy());
+  p.printStrippedAttrOrType(getPolicy());
   p << " scale = ";
   p.printFloat(getSoftmaxScaleAttr().getValue());
   p << " p_scale = ";
@@ -278,6 +280,14 @@ static LogicalResult verifyDimsMatch(AttentionOp op, RankedTensorType a,
     return success();
   return op.emitOpError() << what << " mismatch: " << nameA << " has " << sa
                           << " but " << nameB << " has " << sb;
+}
+
+/// Shortest readable form of a number for diagnostics: 448, 0.125, inf.
+static std::string formatNumber(double value) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::format("%g", value);
+  return text;
 }
 
 LogicalResult AttentionOp::verify() {
@@ -366,22 +376,24 @@ LogicalResult AttentionOp::verify() {
   float scale = getSoftmaxScaleAttr().getValueAsDouble();
   if (!std::isfinite(scale) || scale <= 0.0f)
     return emitOpError() << "softmax scale must be finite and positive, got "
-                         << scale;
+                         << formatNumber(scale);
 
   // P-Cast: P * S must be exact (power of two) and P = 1 must not saturate.
   PrecisionPolicy numerics = policy.toPolicy();
   double pScale = getPScaleAttr().getValueAsDouble();
   if (!isPowerOfTwo(pScale))
-    return emitOpError() << "p_scale = " << pScale
+    return emitOpError() << "p_scale = " << formatNumber(pScale)
                          << " is not a power of two: multiplying P by it "
                             "and dividing it out would not be exact";
   double pMax = getMaxFinite(numerics.p);
   if (pScale > pMax)
-    return emitOpError() << "p_scale = " << pScale << " saturates P = 1: "
-                         << "1 * p_scale exceeds the max finite value "
-                         << pMax << " of p = " << getFormatName(numerics.p)
+    return emitOpError() << "p_scale = " << formatNumber(pScale)
+                         << " saturates P = 1: 1 * p_scale exceeds the max "
+                            "finite value "
+                         << formatNumber(pMax) << " of p = "
+                         << getFormatName(numerics.p)
                          << " (largest allowed power of two: "
-                         << getLargestPScale(numerics.p) << ")";
+                         << formatNumber(getLargestPScale(numerics.p)) << ")";
 
   // Softmax variant parameters.
   SoftmaxVariant variant = getSoftmax();
@@ -405,15 +417,16 @@ LogicalResult AttentionOp::verify() {
     // PASA: K - beta * mean(K) with beta in (0, 1].
     if (variant == SoftmaxVariant::BiasCorrected && !(b > 1.0 && b < 1e6))
       return emitOpError() << "bias_corrected beta must be in (1, 1e6), got "
-                           << b;
+                           << formatNumber(b);
     if (variant == SoftmaxVariant::Pasa && !(b > 0.0 && b <= 1.0))
-      return emitOpError() << "pasa beta must be in (0, 1], got " << b;
+      return emitOpError() << "pasa beta must be in (0, 1], got "
+                           << formatNumber(b);
   }
   if (auto tol = getSoftmaxTolAttr()) {
     double t = tol.getValueAsDouble();
     if (!(t >= 0.0 && t < 1.0))
       return emitOpError() << "bias_corrected tol must be in [0, 1), got "
-                           << t;
+                           << formatNumber(t);
   }
 
   if (auto tiles = getTileSizesAttr())

@@ -83,7 +83,9 @@ def LPAttn_PrecisionPolicyAttr : LPAttn_Attr<"PrecisionPolicy", "precision"> {
     "::mlir::Type":$acc,
     "::mlir::Type":$out,
     EnumParameter<LPAttn_OverflowMode>:$overflow);
-  let assemblyFormat = "`<` struct(params) `>`";
+  // `<qk = t, score = t, ...>`: every field required, in any order; a
+  // hand-written parser names a missing, unknown or repeated field.
+  let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
     /// The plain C++ policy (no MLIR types) used by the numerics library and

@@ -35,7 +35,8 @@ def LPAttn_AttentionOp : LPAttn_Op<"attention",
 
     Attributes (all printed; the parser fills the defaults shown):
 
-    * `policy`: the `#lpattn.precision` policy. Q and K have element type
+    * `policy`: the `#lpattn.precision` policy, printed without its
+      `#lpattn.precision` prefix. Q and K have element type
       `qk`, V has `v`, the result has `out`.
     * `scale` (default `1/sqrt(D)`): the softmax scale c.
     * `p_scale` (default 1): the P-Cast scale S, a power of two with
@@ -49,7 +50,7 @@ def LPAttn_AttentionOp : LPAttn_Op<"attention",
 
     ```mlir
     %o = lpattn.attention %q, %k, %v
-           policy = #lpattn.precision<qk = f8E4M3FN, score = f32,
+           policy = <qk = f8E4M3FN, score = f32,
                p = f8E4M3FN, v = f8E4M3FN, acc = f32, out = bf16,
                overflow = satfinite>
            scale = 0.125 p_scale = 256.0 kv_order = reverse
