@@ -4,6 +4,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/Format.h"
 
 #include <cmath>
@@ -434,5 +435,21 @@ LogicalResult AttentionOp::verify() {
       if (t <= 0)
         return emitOpError() << "tile sizes must be positive, got [" << 
                tiles.asArrayRef()[0] << ", " << tiles.asArrayRef()[1] << "]";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// TruncFOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult TruncFOp::verify() {
+  Type in = getElementTypeOrSelf(getIn().getType());
+  Type out = getElementTypeOrSelf(getOut().getType());
+  if (!in.isF32())
+    return emitOpError() << "casts from f32, got " << in;
+  std::optional<FloatFormat> format = getFloatFormat(out);
+  if (!format || *format == FloatFormat::F32)
+    return emitOpError() << "casts to f16, bf16, f8E4M3FN or f8E5M2, got "
+                         << out;
   return success();
 }

@@ -103,4 +103,36 @@ def LPAttn_AttentionOp : LPAttn_Op<"attention",
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// TruncFOp
+//===----------------------------------------------------------------------===//
+
+def LPAttn_TruncFOp : LPAttn_Op<"truncf",
+    [Pure, SameOperandsAndResultShape]
+    # ElementwiseMappable.traits> {
+  let summary = "round-to-nearest-even f32 cast with explicit overflow";
+  let description = [{
+    Rounds f32 values to a narrower lpattn format (f16, bf16, f8E4M3FN,
+    f8E5M2) with round-to-nearest, ties-to-even, and states what happens
+    above the max finite value: `satfinite` clamps to +-max finite (PTX
+    `cvt.rn.satfinite`, CUDA `__NV_SATFINITE`; +-Inf clamps too), `nonsat`
+    gives +-Inf, or NaN for f8E4M3FN which has no Inf. Any NaN becomes the
+    format's positive all-ones NaN, as CUDA's conversions do.
+
+    `arith.truncf` cannot say this: it has no saturation, and MLIR 22 cannot
+    lower its FP8 forms to LLVM. Works on scalars, vectors and tensors
+    (elementwise).
+
+    ```mlir
+    %p8 = lpattn.truncf %p rne satfinite : tensor<64x64xf32> to tensor<64x64xf8E4M3FN>
+    ```
+  }];
+  let arguments = (ins FloatLike:$in, LPAttn_OverflowModeAttr:$overflow);
+  let results = (outs FloatLike:$out);
+  let assemblyFormat = [{
+    $in `rne` `` $overflow attr-dict `:` type($in) `to` type($out)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // LPATTN_DIALECT_LPATTN_IR_LPATTNOPS_TD

@@ -1,0 +1,148 @@
+//===- Passes.td - lpattn passes ---------------------------*- tablegen -*-===//
+//
+// The lowering of lpattn.attention to its tile-level form and the numerics
+// safeguard passes. Every safeguard pass works at both levels: on a
+// graph-level lpattn.attention it sets the matching attribute; on tile-level
+// IR (after lpattn-tile) it inserts the IR. lpattn-tile applies the very same
+// rewrites for the attributes it finds, so both routes give identical IR.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LPATTN_DIALECT_LPATTN_TRANSFORMS_PASSES_TD
+#define LPATTN_DIALECT_LPATTN_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def LPAttnTile : Pass<"lpattn-tile", "::mlir::func::FuncOp"> {
+  let summary = "Lower lpattn.attention to the tile-level flash-attention forward";
+  let description = [{
+    Rewrites each `lpattn.attention` into loops over (batch, query head,
+    query tile) and, inside, an `scf.for` over KV tiles carrying the running
+    max m, the row sum l and the accumulator acc (SPEC.md, "The
+    computation"). Every numerics step is its own op, tagged with
+    `lpattn.step`, with its precision in its types: the QK product
+    (`linalg.matmul`, qk inputs, score accumulator), the scale by
+    c * q_ds * k_ds, masking (causal, ragged, additive), the row max, exp,
+    the row sum of the uncast P, the cast of P (`lpattn.truncf`), the rescale
+    by exp(m - m'), the PV product, and the final O = acc / (l * S) * v_ds.
+
+    Ragged last tiles have dynamic sizes; with `causal`, KV tiles above the
+    diagonal are skipped; rows with no visible key give 0, never NaN. The
+    op's `p_scale`, `kv_order` and `softmax` attributes are realized by the
+    same rewrites as the safeguard passes.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"tileQ", "tile-q", "int64_t", "64",
+           "Query tile size Br when the op has no `tiles`">,
+    Option<"tileKV", "tile-kv", "int64_t", "64",
+           "Key/value tile size Bc when the op has no `tiles`">,
+  ];
+}
+
+def LPAttnInsertPScale : Pass<"lpattn-insert-p-scale", "::mlir::func::FuncOp"> {
+  let summary = "Scale P by a power of two S before its low-precision cast (P-Cast)";
+  let description = [{
+    P~ = cast_p(P * S) and O = acc / (l * S): S is a power of two, so both
+    the multiply and the division are exact; the cast sees P * S instead of
+    P, which moves small probabilities out of the FP8 underflow range.
+
+    On a graph-level `lpattn.attention` this sets `p_scale`; on tile-level IR
+    it inserts the multiply before the P cast and folds S into the final
+    denominator. Re-running with the same S changes nothing. A scale that is
+    not a power of two, or that lets P * S exceed the max finite value of
+    the p type (also when the running max may lag by `rescale-lag`, in log2
+    units, as with lazy rescaling), is rejected with a diagnostic naming the
+    bound.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect"];
+  let options = [
+    Option<"scale", "scale", "double", "0.0",
+           "The P scale S; 0 means the largest power of two whose 1 * S does "
+           "not exceed the max finite value of the p type (256 for "
+           "f8E4M3FN, 32768 for f8E5M2)">,
+    Option<"rescaleLag", "rescale-lag", "double", "0.0",
+           "How far (log2 units) the running max may lag the true max before "
+           "a rescale; P can then reach 2^lag">,
+  ];
+}
+
+def LPAttnReverseKV : Pass<"lpattn-reverse-kv", "::mlir::func::FuncOp"> {
+  let summary = "Iterate KV tiles from the last to the first (P-Cast)";
+  let description = [{
+    Attention sinks sit at the start of the sequence: in forward order they
+    set the running max early, and every later P is a large gap below it and
+    underflows in FP8. In reverse order the sink tile comes last and the
+    rescale exp(m - m') of everything before happens on the f32 accumulator.
+
+    On a graph-level `lpattn.attention` this sets `kv_order = reverse`; on
+    tile-level IR it replaces the KV tile index j by (T - 1) - j in the KV
+    loop (T = the number of visible KV tiles, causal skipping included).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def LPAttnBiasCorrectedSoftmax
+    : Pass<"lpattn-bias-corrected-softmax", "::mlir::func::FuncOp"> {
+  let summary = "LPTF bias-corrected online softmax: no probability exactly 1";
+  let description = [{
+    When two or more scores of a tile row lie within `tol` of the running
+    max m', P has several entries exactly 1 and low-precision rounding of
+    P V is biased. This rewrites m' to beta * m' where m' > 0 and to 0 where
+    m' < 0 (the result is unchanged: online softmax accepts any m' used
+    consistently for P, l and acc).
+
+    Underflow guard: the shift m'_new - m' is clamped so that the largest
+    P of the row, exp(m' - m'_new) * S, stays at or above the smallest
+    normal value of the p type; the rewrite can thus never flush a whole
+    row of P to zero.
+
+    On a graph-level `lpattn.attention` this sets
+    `softmax = bias_corrected(beta, tol)`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect"];
+  let options = [
+    Option<"beta", "beta", "double", "2.0", "m' = beta * m' for m' > 0">,
+    Option<"tol", "tol", "double", "1.0e-3",
+           "Scores within tol of the row max count as ties">,
+  ];
+}
+
+def LPAttnPasaShift : Pass<"lpattn-pasa-shift", "::mlir::func::FuncOp"> {
+  let summary = "PASA: shift each KV tile by its mean key before the QK product";
+  let description = [{
+    K_j' = K_j - beta * mean(K_j) (mean over the tile's keys) is formed in
+    f32 and rounded to the qk type; S' = Q K_j'^T is computed in the low
+    precision (no common offset left to overflow f16); the shift is
+    recovered exactly in f32 by adding r_j = Q (beta * mean(K_j))^T, which is
+    constant along each row of the tile, to the f32 scores.
+
+    On a graph-level `lpattn.attention` this sets `softmax = pasa(beta)`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"beta", "beta", "double", "1.0", "Fraction of the mean removed">,
+  ];
+}
+
+def LPAttnExpandFloatCasts
+    : Pass<"lpattn-expand-float-casts", "::mlir::ModuleOp"> {
+  let summary = "Expand low-precision float casts into integer bit arithmetic";
+  let description = [{
+    For the CPU path: rewrites `lpattn.truncf` (f32 to f16, bf16, f8E4M3FN,
+    f8E5M2; round to nearest even; satfinite or nonsat) and `arith.extf`
+    from those formats into `arith` integer operations on the bits, on
+    scalars and vectors, so that LLVM (which has no FP8 types) can compile
+    and vectorize them. Bit-exact with CUDA's conversions.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+#endif // LPATTN_DIALECT_LPATTN_TRANSFORMS_PASSES_TD
