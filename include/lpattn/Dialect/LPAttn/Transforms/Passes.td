@@ -132,17 +132,4 @@ def LPAttnPasaShift : Pass<"lpattn-pasa-shift", "::mlir::func::FuncOp"> {
   ];
 }
 
-def LPAttnExpandFloatCasts
-    : Pass<"lpattn-expand-float-casts", "::mlir::ModuleOp"> {
-  let summary = "Expand low-precision float casts into integer bit arithmetic";
-  let description = [{
-    For the CPU path: rewrites `lpattn.truncf` (f32 to f16, bf16, f8E4M3FN,
-    f8E5M2; round to nearest even; satfinite or nonsat) and `arith.extf`
-    from those formats into `arith` integer operations on the bits, on
-    scalars and vectors, so that LLVM (which has no FP8 types) can compile
-    and vectorize them. Bit-exact with CUDA's conversions.
-  }];
-  let dependentDialects = ["::mlir::arith::ArithDialect"];
-}
-
 #endif // LPATTN_DIALECT_LPATTN_TRANSFORMS_PASSES_TD
