@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "lpattn/Dialect/LPAttn/IR/LPAttnDialect.h"
+#include "lpattn/Dialect/LPAttn/Transforms/Passes.h"
+#include "lpattn/Dialect/LPAttn/Transforms/Pipelines.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -16,7 +18,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/DialectRegistry.h"
-#include "mlir/Transforms/Passes.h"
+#include "mlir/InitAllPasses.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
 int main(int argc, char **argv) {
@@ -26,8 +28,11 @@ int main(int argc, char **argv) {
                   mlir::math::MathDialect, mlir::memref::MemRefDialect,
                   mlir::scf::SCFDialect, mlir::tensor::TensorDialect,
                   mlir::vector::VectorDialect>();
-  // Upstream passes (canonicalize, cse, ...) for composing with ours.
-  mlir::registerTransformsPasses();
+  // Upstream passes (canonicalize, cse, linalg, bufferization, ...) to
+  // compose with ours.
+  mlir::registerAllPasses();
+  lpattn::registerLPAttnPasses();
+  lpattn::registerLPAttnPipelines();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv,
       "lpattn optimizer driver: numerically robust low-precision attention\n",

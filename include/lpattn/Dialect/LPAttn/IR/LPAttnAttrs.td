@@ -47,6 +47,36 @@ def LPAttn_OverflowMode : I32EnumAttr<"OverflowMode",
 def LPAttn_OverflowModeAttr
     : EnumAttr<LPAttn_Dialect, LPAttn_OverflowMode, "overflow">;
 
+// The numerics step an op of the tile-level form performs (SPEC.md, "The
+// computation"). lpattn-tile tags every op it creates with `lpattn.step`, so
+// that IR reads as the algorithm and the safeguard passes find their anchors.
+def LPAttn_Step : I32EnumAttr<"Step", "numerics step of the tile-level form", [
+    I32EnumAttrCase<"QKMma", 0, "qk_mma">,           // Q_i K_j^T on qk types
+    I32EnumAttrCase<"Score", 1, "score">,            // f32(S) * c * q_ds * k_ds
+    I32EnumAttrCase<"Mask", 2, "mask">,              // causal / additive mask
+    I32EnumAttrCase<"RowMax", 3, "row_max">,         // m' = max(m, rowmax(S))
+    I32EnumAttrCase<"MaxGuard", 4, "max_guard">,     // m' = -inf -> 0
+    I32EnumAttrCase<"Exp", 5, "exp">,                // P = exp(S - m')
+    I32EnumAttrCase<"RescaleFactor", 6, "rescale_factor">, // exp(m - m')
+    I32EnumAttrCase<"RowSum", 7, "row_sum">,         // l' = l * a + rowsum(P)
+    I32EnumAttrCase<"PScale", 8, "p_scale">,         // P * S
+    I32EnumAttrCase<"PCast", 9, "p_cast">,           // P~ = cast_p(...)
+    I32EnumAttrCase<"AccRescale", 10, "acc_rescale">, // acc * exp(m - m')
+    I32EnumAttrCase<"PVMma", 11, "pv_mma">,          // acc + P~ V_j
+    I32EnumAttrCase<"UnscaleSum", 12, "unscale_sum">, // l * S
+    I32EnumAttrCase<"Normalize", 13, "normalize">,   // acc / l * v_ds
+    I32EnumAttrCase<"TieCount", 14, "tie_count">,    // LPTF: #scores near m'
+    I32EnumAttrCase<"BiasCorrect", 15, "bias_correct">, // LPTF: m' rewrite
+    I32EnumAttrCase<"PasaMean", 16, "pasa_mean">,    // beta * mean(K_j)
+    I32EnumAttrCase<"PasaShift", 17, "pasa_shift">,  // K_j - beta * mean
+    I32EnumAttrCase<"PasaRecover", 18, "pasa_recover">, // Q_i (beta*mean)^T c
+    I32EnumAttrCase<"PasaAdd", 19, "pasa_add">,      // S + recovered shift
+    I32EnumAttrCase<"KVIndex", 20, "kv_index">]> {   // reversed tile index
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::lpattn";
+}
+def LPAttn_StepAttr : EnumAttr<LPAttn_Dialect, LPAttn_Step, "step">;
+
 //===----------------------------------------------------------------------===//
 // PrecisionPolicyAttr
 //===----------------------------------------------------------------------===//

@@ -21,6 +21,11 @@ namespace lpattn {
 #define GEN_PASS_REGISTRATION
 #include "lpattn/Dialect/LPAttn/Transforms/Passes.h.inc"
 
+/// Adds the lpattn-expand-float-casts rewrites (lpattn.truncf, arith.truncf
+/// f32 -> FP8 and arith.extf FP8 -> float as integer bit arithmetic on
+/// scalars and vectors) to `patterns`, for use in other pattern drivers.
+void populateExpandFloatCastsPatterns(mlir::RewritePatternSet &patterns);
+
 } // namespace lpattn
 
 #endif // LPATTN_DIALECT_LPATTN_TRANSFORMS_PASSES_H

@@ -132,4 +132,26 @@ def LPAttnPasaShift : Pass<"lpattn-pasa-shift", "::mlir::func::FuncOp"> {
   ];
 }
 
+def LPAttnExpandFloatCasts
+    : Pass<"lpattn-expand-float-casts", "::mlir::ModuleOp"> {
+  let summary = "Expand low-precision float casts into integer bit arithmetic";
+  let description = [{
+    For the CPU path: rewrites `lpattn.truncf` (f32 to f16, bf16, f8E4M3FN,
+    f8E5M2; round to nearest even; satfinite or nonsat), `arith.truncf` from
+    f32 to f8E4M3FN/f8E5M2 (as nonsat) and `arith.extf` from
+    f8E4M3FN/f8E5M2 into `arith` integer operations on the bits, on scalars
+    and vectors, so that LLVM (which has no FP8 types) can compile and
+    vectorize them. Bit-exact with CUDA's conversions (`__nv_cvt_float_to_fp8`,
+    `__float2half_rn`, `__float2bfloat16_rn`) and with lpattn::encodeRNE,
+    subnormals included; any NaN becomes the positive all-ones NaN (0x7F,
+    0x7FFF), and an FP8 NaN extends to 0x7FFFFFFF, as in CUDA.
+
+    Afterwards FP8 element types appear only in loads, stores and
+    `arith.bitcast` from/to i8, which the LLVM type converter maps to i8.
+    f16/bf16 `arith.extf` is left to LLVM (exact). A cast the pass cannot
+    expand (a tensor operand, a source other than f32) is an error.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 #endif // LPATTN_DIALECT_LPATTN_TRANSFORMS_PASSES_TD

@@ -1,0 +1,45 @@
+//===- Metrics.h - error of an output against the reference -----*- C++ -*-===//
+//
+// The accuracy numbers of SPEC.md (MSE and max abs error of O against the
+// float64 reference), plus relative RMSE and counts of NaN and Inf outputs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LPATTN_LAB_METRICS_H
+#define LPATTN_LAB_METRICS_H
+
+#include "lpattn/Lab/HostTensor.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+
+namespace lpattn::lab {
+
+/// Errors of an output against the reference. Output entries that are NaN
+/// or +-Inf are counted in numNaN / numInf and left out of every error sum:
+/// the error statistics describe the finite entries only (numFinite of
+/// them), so always check the counts too. With no finite entry, mse,
+/// maxAbsError and relativeRMSE are NaN.
+struct ErrorMetrics {
+  /// mean of (out - ref)^2 over the finite entries.
+  double mse = 0.0;
+  /// max |out - ref| over the finite entries.
+  double maxAbsError = 0.0;
+  /// sqrt(sum (out - ref)^2) / sqrt(sum ref^2) over the finite entries; 0 if
+  /// both sums are 0, +Inf if only the reference sum is.
+  double relativeRMSE = 0.0;
+  int64_t numNaN = 0, numInf = 0, numFinite = 0;
+};
+
+/// Metrics of `output` against `reference`; an error if their sizes differ.
+llvm::Expected<ErrorMetrics> computeMetrics(llvm::ArrayRef<float> output,
+                                            llvm::ArrayRef<double> reference);
+/// As above; an error if the shapes differ.
+llvm::Expected<ErrorMetrics> computeMetrics(const HostTensor &output,
+                                            const HostTensorF64 &reference);
+
+} // namespace lpattn::lab
+
+#endif // LPATTN_LAB_METRICS_H

@@ -1,0 +1,45 @@
+//===- Reference.h - float64 reference attention ----------------*- C++ -*-===//
+//
+// The accuracy baseline of SPEC.md: softmax attention of the same
+// *unquantized* float inputs, computed entirely in double (two-pass softmax,
+// no tiling), against which the low-precision pipeline's MSE is measured.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LPATTN_LAB_REFERENCE_H
+#define LPATTN_LAB_REFERENCE_H
+
+#include "lpattn/Lab/HostTensor.h"
+
+#include "llvm/Support/Error.h"
+
+#include <optional>
+
+namespace lpattn::lab {
+
+struct ReferenceOptions {
+  /// Softmax scale c; 1/sqrt(D) when unset.
+  std::optional<double> scale;
+  /// Per-tensor descales: logits are (q . k) * c * qDescale * kDescale and
+  /// the output is scaled by vDescale, as in SPEC.md.
+  double qDescale = 1.0, kDescale = 1.0, vDescale = 1.0;
+  /// Bottom-right aligned causal mask: query i sees key j iff
+  /// j <= i + (Nk - Nq).
+  bool causal = false;
+  /// Optional additive mask [B or 1, Hq or 1, Nq, Nk] added to the scaled
+  /// logits; -inf hides a key. Entries must be finite or -inf.
+  const HostTensor *mask = nullptr;
+};
+
+/// Attention of Q [B, Hq, Nq, D], K [B, Hkv, Nk, D], V [B, Hkv, Nk, Dv] in
+/// double; the result is [B, Hq, Nq, Dv]. Query head h reads KV head
+/// h / (Hq / Hkv) (GQA/MQA). A row with no visible key (causal or mask) is
+/// exactly 0. An error names the first shape mismatch.
+llvm::Expected<HostTensorF64> referenceAttention(const HostTensor &q,
+                                                 const HostTensor &k,
+                                                 const HostTensor &v,
+                                                 const ReferenceOptions &options = {});
+
+} // namespace lpattn::lab
+
+#endif // LPATTN_LAB_REFERENCE_H

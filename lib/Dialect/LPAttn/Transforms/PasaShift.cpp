@@ -1,0 +1,183 @@
+//===- PasaShift.cpp - PASA: shift KV tiles by their mean key -------------===//
+//
+// PASA (arXiv 2503.01873): with f16 score tiles, a large offset common to the
+// keys (a bias in K) overflows Q K^T past 65504 into inf and NaN. Removing
+// beta times the tile's mean key before the low-precision product keeps S'
+// small; the removed part is constant along each row of the tile,
+//
+//   S = Q K_j^T = Q K_j'^T + Q (beta * mean(K_j))^T = S' + r_j,
+//
+// so it is added back to the f32 scores after the product ("global
+// recovering"): the max, the row sum and P see exactly S' + r_j.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lpattn/Dialect/LPAttn/Transforms/Passes.h"
+#include "lpattn/Dialect/LPAttn/Transforms/Safeguards.h"
+
+#include "TileBuilder.h"
+
+#define DEBUG_TYPE "lpattn-pasa-shift"
+
+namespace lpattn {
+#define GEN_PASS_DEF_LPATTNPASASHIFT
+#include "lpattn/Dialect/LPAttn/Transforms/Passes.h.inc"
+} // namespace lpattn
+
+using namespace mlir;
+using namespace lpattn;
+
+static LogicalResult checkBeta(Operation *anchor, double beta) {
+  if (beta > 0.0 && beta <= 1.0)
+    return success();
+  return anchor->emitError() << "pasa beta must be in (0, 1], got " << beta;
+}
+
+LogicalResult lpattn::insertPasaShift(RewriterBase &rewriter,
+                                      scf::ForOp kvLoop, double beta) {
+  if (failed(checkBeta(kvLoop, beta)))
+    return failure();
+  Block &body = *kvLoop.getBody();
+  if (Operation *existing = findStep(body, Step::PasaMean)) {
+    auto old = existing->getAttrOfType<FloatAttr>("lpattn.beta");
+    if (old && old.getValueAsDouble() == beta)
+      return success(); // Idempotent.
+    return kvLoop.emitError("the PASA shift is already applied with another "
+                            "beta");
+  }
+  Operation *qk = findStep(body, Step::QKMma);
+  Operation *score = findStep(body, Step::Score);
+  PrecisionPolicyAttr policy = getKVLoopPolicy(kvLoop);
+  if (!qk || !score || !policy)
+    return kvLoop.emitOpError("KV loop has no unique qk_mma/score step or "
+                              "policy");
+  auto mm = cast<linalg::MatmulOp>(qk);
+  Value qi = mm.getDpsInputs()[0], kj = mm.getDpsInputs()[1];
+  Value scoreScale = score->getOperand(1);
+  Type f32 = rewriter.getF32Type();
+  Type qkType = policy.getQk();
+  OverflowMode overflow = policy.getOverflow();
+  MLIRContext *ctx = rewriter.getContext();
+  Location loc = qk->getLoc();
+
+  rewriter.setInsertionPoint(qk);
+  TileBuilder tb(rewriter, loc);
+  AffineExpr d0, d1;
+  bindDims(ctx, d0, d1);
+  auto map2 = [&](ArrayRef<AffineExpr> e) {
+    return AffineMap::get(2, 0, e, ctx);
+  };
+  auto parallel = utils::IteratorType::parallel;
+  auto reduction = utils::IteratorType::reduction;
+
+  // mu = beta * mean(K_j) over the tile's keys, in f32: [D].
+  OpFoldResult headDim = tensor::getMixedSizes(rewriter, loc, kj)[1];
+  Value sumInit = tb.filled({headDim}, f32, 0.0);
+  auto sum = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{sumInit.getType()}, ValueRange{kj},
+      ValueRange{sumInit}, {map2({d0, d1}), map2({d1})},
+      {reduction, parallel},
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        TileBuilder t(nb, nl);
+        linalg::YieldOp::create(
+            nb, nl, ValueRange{arith::AddFOp::create(nb, nl, a[1],
+                                                     t.toF32(a[0]))});
+      });
+  setStep(sum, Step::PasaMean);
+  Value keys = tensor::DimOp::create(rewriter, loc, kj, 0);
+  Value keysF32 = arith::UIToFPOp::create(
+      rewriter, loc, f32,
+      arith::IndexCastUIOp::create(rewriter, loc, rewriter.getI64Type(), keys));
+  Value betaValue = tb.f32Const(beta);
+  Value mean = tb.map(Step::PasaMean, {sum.getResult(0), keysF32, betaValue},
+                      sum.getResult(0), f32,
+                      [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                        Value avg = arith::DivFOp::create(nb, nl, a[0], a[1]);
+                        return arith::MulFOp::create(nb, nl, avg, a[2]);
+                      });
+  mean.getDefiningOp()->setAttr("lpattn.beta", rewriter.getF64FloatAttr(beta));
+
+  // K_j' = round_qk(K_j - mu).
+  Value shiftedInit = tb.emptyLike(kj, qkType);
+  auto shifted = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{shiftedInit.getType()}, ValueRange{kj, mean},
+      ValueRange{shiftedInit}, {map2({d0, d1}), map2({d1}), map2({d0, d1})},
+      {parallel, parallel}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+        TileBuilder t(nb, nl);
+        Value diff = arith::SubFOp::create(nb, nl, t.toF32(a[0]), a[1]);
+        linalg::YieldOp::create(nb, nl,
+                                ValueRange{t.fromF32(diff, qkType, overflow)});
+      });
+  setStep(shifted, Step::PasaShift);
+
+  // r = f32(Q_i) mu^T: [Br], exact recovery terms in f32.
+  OpFoldResult rows = tensor::getMixedSizes(rewriter, loc, qi)[0];
+  Value rInit = tb.filled({rows}, f32, 0.0);
+  auto recover = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{rInit.getType()}, ValueRange{qi, mean},
+      ValueRange{rInit}, {map2({d0, d1}), map2({d1}), map2({d0})},
+      {parallel, reduction}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+        TileBuilder t(nb, nl);
+        Value prod = arith::MulFOp::create(nb, nl, t.toF32(a[0]), a[1]);
+        linalg::YieldOp::create(
+            nb, nl, ValueRange{arith::AddFOp::create(nb, nl, a[2], prod)});
+      });
+  setStep(recover, Step::PasaRecover);
+
+  // S' = Q_i K_j'^T in the low precision.
+  rewriter.modifyOpInPlace(qk, [&] {
+    mm.getDpsInputOperand(1)->set(shifted.getResult(0));
+  });
+
+  // S = S' * (c q_ds k_ds) + r * (c q_ds k_ds), in f32.
+  rewriter.setInsertionPointAfter(score);
+  TileBuilder after(rewriter, score->getLoc());
+  Value s = score->getResult(0);
+  SmallVector<OpOperand *> laterUses = llvm::to_vector(
+      llvm::map_range(s.getUses(), [](OpOperand &use) { return &use; }));
+  Value recovered = after.map(
+      Step::PasaAdd, {s, recover.getResult(0), scoreScale}, s, f32,
+      [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+        Value r = arith::MulFOp::create(nb, nl, a[1], a[2]);
+        return arith::AddFOp::create(nb, nl, a[0], r);
+      });
+  for (OpOperand *use : laterUses)
+    rewriter.modifyOpInPlace(use->getOwner(), [&] { use->set(recovered); });
+  return success();
+}
+
+namespace {
+
+struct LPAttnPasaShiftPass : lpattn::impl::LPAttnPasaShiftBase<LPAttnPasaShiftPass> {
+  using LPAttnPasaShiftBase::LPAttnPasaShiftBase;
+
+  void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    bool failed = false;
+    getOperation().walk([&](AttentionOp op) {
+      if (op.getSoftmax() == SoftmaxVariant::BiasCorrected) {
+        op.emitOpError("already uses the bias-corrected softmax; the PASA "
+                       "softmax would replace it");
+        failed = true;
+        return;
+      }
+      if (mlir::failed(checkBeta(op, beta))) {
+        failed = true;
+        return;
+      }
+      rewriter.modifyOpInPlace(op, [&] {
+        op.setSoftmaxAttr(
+            SoftmaxVariantAttr::get(&getContext(), SoftmaxVariant::Pasa));
+        op.setSoftmaxBetaAttr(rewriter.getF64FloatAttr(beta));
+        op.removeSoftmaxTolAttr();
+      });
+    });
+    for (scf::ForOp kvLoop : getKVLoops(getOperation()))
+      if (mlir::failed(insertPasaShift(rewriter, kvLoop, beta)))
+        failed = true;
+    if (failed)
+      signalPassFailure();
+  }
+};
+
+} // namespace
