@@ -9,6 +9,8 @@
 
 #include "llvm/ADT/bit.h"
 #include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
 
@@ -91,6 +93,12 @@ double lpattn::getSmallestSubnormal(FloatFormat format) {
 
 double lpattn::getSmallestNormal(FloatFormat format) {
   return toDouble(APFloat::getSmallestNormalized(getSemantics(format)));
+}
+
+std::string lpattn::formatNumber(double value) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%g", value);
+  return text;
 }
 
 bool lpattn::isPowerOfTwo(double value) {

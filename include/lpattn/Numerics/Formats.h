@@ -48,6 +48,9 @@ double getSmallestNormal(FloatFormat format);
 /// the max finite value of `format` (256 for e4m3, 32768 for e5m2).
 double getLargestPScale(FloatFormat format);
 
+/// The shortest readable form of a number for diagnostics: 448, 0.125, inf.
+std::string formatNumber(double value);
+
 /// True for finite, positive, exact powers of two (including 2^-k).
 bool isPowerOfTwo(double value);
 

@@ -283,14 +283,6 @@ static LogicalResult verifyDimsMatch(AttentionOp op, RankedTensorType a,
                           << " but " << nameB << " has " << sb;
 }
 
-/// Shortest readable form of a number for diagnostics: 448, 0.125, inf.
-static std::string formatNumber(double value) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << llvm::format("%g", value);
-  return text;
-}
-
 LogicalResult AttentionOp::verify() {
   RankedTensorType q = getQueryType(), k = getKeyType(), v = getValueType(),
                    o = getResultType();

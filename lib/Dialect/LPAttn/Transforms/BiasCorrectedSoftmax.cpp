@@ -40,10 +40,12 @@ static LogicalResult checkParameters(Operation *anchor, double beta,
                                      double tol) {
   if (!(beta > 1.0 && beta < 1e6))
     return anchor->emitError()
-           << "bias_corrected beta must be in (1, 1e6), got " << beta;
+           << "bias_corrected beta must be in (1, 1e6), got "
+           << formatNumber(beta);
   if (!(tol >= 0.0 && tol < 1.0))
     return anchor->emitError()
-           << "bias_corrected tol must be in [0, 1), got " << tol;
+           << "bias_corrected tol must be in [0, 1), got "
+           << formatNumber(tol);
   return success();
 }
 

@@ -28,12 +28,6 @@ namespace lpattn {
 using namespace mlir;
 using namespace lpattn;
 
-static std::string formatNumber(double value) {
-  std::string text;
-  llvm::raw_string_ostream(text) << llvm::format("%g", value);
-  return text;
-}
-
 std::optional<std::string>
 lpattn::checkPScaleSaturation(double scale, FloatFormat p, double lagLog2) {
   if (!isPowerOfTwo(scale))

@@ -30,7 +30,8 @@ using namespace lpattn;
 static LogicalResult checkBeta(Operation *anchor, double beta) {
   if (beta > 0.0 && beta <= 1.0)
     return success();
-  return anchor->emitError() << "pasa beta must be in (0, 1], got " << beta;
+  return anchor->emitError() << "pasa beta must be in (0, 1], got "
+                              << formatNumber(beta);
 }
 
 LogicalResult lpattn::insertPasaShift(RewriterBase &rewriter,
@@ -38,7 +39,7 @@ LogicalResult lpattn::insertPasaShift(RewriterBase &rewriter,
   if (failed(checkBeta(kvLoop, beta)))
     return failure();
   Block &body = *kvLoop.getBody();
-  if (Operation *existing = findStep(body, Step::PasaMean)) {
+  if (Operation *existing = findStep(body, Step::PasaShift)) {
     auto old = existing->getAttrOfType<FloatAttr>("lpattn.beta");
     if (old && old.getValueAsDouble() == beta)
       return success(); // Idempotent.
@@ -95,7 +96,6 @@ LogicalResult lpattn::insertPasaShift(RewriterBase &rewriter,
                         Value avg = arith::DivFOp::create(nb, nl, a[0], a[1]);
                         return arith::MulFOp::create(nb, nl, avg, a[2]);
                       });
-  mean.getDefiningOp()->setAttr("lpattn.beta", rewriter.getF64FloatAttr(beta));
 
   // K_j' = round_qk(K_j - mu).
   Value shiftedInit = tb.emptyLike(kj, qkType);
@@ -109,6 +109,7 @@ LogicalResult lpattn::insertPasaShift(RewriterBase &rewriter,
                                 ValueRange{t.fromF32(diff, qkType, overflow)});
       });
   setStep(shifted, Step::PasaShift);
+  shifted->setAttr("lpattn.beta", rewriter.getF64FloatAttr(beta));
 
   // r = f32(Q_i) mu^T: [Br], exact recovery terms in f32.
   OpFoldResult rows = tensor::getMixedSizes(rewriter, loc, qi)[0];
