@@ -392,8 +392,9 @@ struct LPAttnTilePass : lpattn::impl::LPAttnTileBase<LPAttnTilePass> {
   void runOnOperation() override {
     if (tileQ <= 0 || tileKV <= 0) {
       emitError(getOperation().getLoc())
-          << "lpattn-tile: tile-q and tile-kv must be positive, got " << tileQ
-          << " and " << tileKV;
+          << "lpattn-tile: tile-q and tile-kv must be positive, got "
+          << static_cast<int64_t>(tileQ) << " and "
+          << static_cast<int64_t>(tileKV);
       return signalPassFailure();
     }
     SmallVector<AttentionOp> ops;
