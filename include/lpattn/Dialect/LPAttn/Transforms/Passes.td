@@ -132,6 +132,46 @@ def LPAttnPasaShift : Pass<"lpattn-pasa-shift", "::mlir::func::FuncOp"> {
   ];
 }
 
+def LPAttnCPUMatmulLayout
+    : Pass<"lpattn-cpu-matmul-layout", "::mlir::func::FuncOp"> {
+  let summary = "Rewrite tile-level products into vectorizable CPU loop nests";
+  let description = [{
+    For the CPU path. Each 2-D `linalg.matmul` (C += A B or A B^T, products
+    of the input types accumulated in C's type) becomes:
+
+    * its inputs widened to C's element type once per tile (exact: every
+      lpattn input type is a subset of the accumulator types it meets);
+    * B transposed to [K, N] when the product reads it as [N, K];
+    * a `linalg.generic` with loop order (m, k, n), so the innermost loop
+      walks rows of B and C with unit stride and vectorizes, while each
+      C[m, n] still sums over k = 0 .. K-1 in order: the same roundings, bit
+      for bit, as the matmul.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def LPAttnCountCollapse
+    : Pass<"lpattn-count-collapse", "::mlir::func::FuncOp"> {
+  let summary = "Instrument the P cast: count non-sink P that collapse to 0";
+  let description = [{
+    Numerics instrumentation (P-Cast's collapse fraction). Appends a
+    `memref<2xi64>` argument to each function holding a tile-level attention
+    and, after every P cast, adds to it: [0] the number of P > 0 whose cast
+    P~ is exactly 0 ("collapsed"), [1] the number of P > 0, both over keys
+    at or after `sink-keys` (the non-sink keys). Used by `lpattn-run`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"sinkKeys", "sink-keys", "int64_t", "0",
+           "Keys [0, sink-keys) are sinks and not counted">,
+  ];
+}
+
 def LPAttnExpandFloatCasts
     : Pass<"lpattn-expand-float-casts", "::mlir::ModuleOp"> {
   let summary = "Expand low-precision float casts into integer bit arithmetic";

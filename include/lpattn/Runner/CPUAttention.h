@@ -1,0 +1,116 @@
+//===- CPUAttention.h - compile and run an attention on the CPU -*- C++ -*-===//
+//
+// The CPU path of lpattn: an lpattn.attention (from .mlir text or from a
+// described problem) through lpattn-tile and its safeguards, to loops, to
+// LLVM, JIT-compiled and run in process on host data. Every rounding the
+// GPU would do (input, P and output casts, low-precision accumulators) is
+// emulated bit-exactly, so the numerics can be measured on any machine.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LPATTN_RUNNER_CPUATTENTION_H
+#define LPATTN_RUNNER_CPUATTENTION_H
+
+#include "lpattn/Lab/HostTensor.h"
+#include "lpattn/Numerics/Formats.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/Error.h"
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace mlir {
+class ExecutionEngine;
+class MLIRContext;
+} // namespace mlir
+
+namespace lpattn {
+
+/// One attention described by its sizes and numerics; toMLIR() writes the
+/// `func.func @attention` holding the matching lpattn.attention.
+struct AttentionProblem {
+  int64_t batch = 1, qHeads = 1, kvHeads = 1;
+  int64_t qLen = 128, kvLen = 128, headDim = 64;
+  int64_t valueDim = 0; ///< 0: same as headDim
+  PrecisionPolicy policy;
+  double softmaxScale = 0.0; ///< 0: 1/sqrt(headDim)
+  double pScale = 1.0;
+  KVOrder kvOrder = KVOrder::Forward;
+  SoftmaxVariant softmax = SoftmaxVariant::Standard;
+  double beta = 0.0, tol = 0.0; ///< 0: the variant's default
+  bool causal = false;
+  bool mask = false;     ///< an additive [1, 1, Nq, Nk] f32 mask operand
+  bool descales = false; ///< q, k, v descale operands
+  int64_t tileQ = 64, tileKV = 64;
+
+  std::string toMLIR() const;
+};
+
+/// What to compile besides the attention itself.
+struct CPUCompileOptions {
+  /// Count collapsed P (lpattn-count-collapse) over keys >= this; none: off.
+  std::optional<int64_t> collapseSinkKeys;
+  unsigned optLevel = 3;
+  int64_t tileQ = 64, tileKV = 64; ///< when the op has no `tiles`
+};
+
+/// One run's results.
+struct CPURunResult {
+  lab::HostTensor output; ///< values of the out type, widened to float
+  int64_t collapsed = -1; ///< non-sink P > 0 with P~ = 0 (-1: not counted)
+  int64_t positive = -1;  ///< non-sink P > 0
+  double seconds = 0.0;   ///< the compiled function alone
+  double collapseFraction() const {
+    return positive > 0 ? double(collapsed) / double(positive) : 0.0;
+  }
+};
+
+/// The tensor-level half of the CPU pipeline, on a module holding
+/// lpattn.attention: lpattn-tile (+ lpattn-count-collapse), the CPU matmul
+/// layout, bufferization and linalg to loops. buildCPULoweringPipeline
+/// (Conversion/CPU/JIT.h) takes it from there to LLVM.
+void buildCPUAttentionPipeline(mlir::OpPassManager &pm,
+                               const CPUCompileOptions &options);
+
+/// A compiled attention, ready to run many times.
+class CPUAttention {
+public:
+  /// Compiles the function of `mlirText` that holds one lpattn.attention
+  /// (its arguments: Q, K, V, then the op's mask and descales if it has
+  /// them, in that order; it returns the op's result).
+  static llvm::Expected<std::unique_ptr<CPUAttention>>
+  compile(llvm::StringRef mlirText, const CPUCompileOptions &options = {});
+
+  /// Runs on float data: each input is first rounded to its operand type
+  /// (round to nearest even, satfinite). `descales` are used only if the
+  /// op has descale operands; `mask` only if it has a mask.
+  llvm::Expected<CPURunResult> run(const lab::HostTensor &q,
+                                   const lab::HostTensor &k,
+                                   const lab::HostTensor &v,
+                                   const lab::HostTensor *mask = nullptr,
+                                   std::array<float, 3> descales = {1, 1, 1});
+
+  /// Shapes and element formats of the op (inputs in order, then result).
+  struct Signature {
+    std::vector<int64_t> query, key, value, mask, result;
+    FloatFormat queryFormat, keyFormat, valueFormat, resultFormat;
+    bool hasMask = false, hasDescales = false, countsCollapse = false;
+    std::string funcName;
+  };
+  const Signature &getSignature() const { return signature; }
+
+  ~CPUAttention();
+
+private:
+  CPUAttention();
+  std::unique_ptr<mlir::MLIRContext> context;
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+  Signature signature;
+};
+
+} // namespace lpattn
+
+#endif // LPATTN_RUNNER_CPUATTENTION_H
