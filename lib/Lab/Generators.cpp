@@ -61,10 +61,9 @@ static Error checkSizes(llvm::StringRef generator, int64_t numHeads,
 static Error checkSinkParams(llvm::StringRef generator, const SinkParams &sinks,
                              int64_t numKeys) {
   if (sinks.numSinks < 0 || sinks.numSinks > numKeys)
-    return llvm::createStringError(generator + ": numSinks = " +
-                                   llvm::Twine(sinks.numSinks) +
-                                   " must be in [0, numKeys = " +
-                                   llvm::Twine(numKeys) + "]");
+    return llvm::createStringError(
+        generator + ": numSinks = " + llvm::Twine(sinks.numSinks) +
+        " must be in [0, numKeys = " + llvm::Twine(numKeys) + "]");
   if (!(sinks.jitterStddev >= 0) || !std::isfinite(sinks.delta))
     return llvm::createStringError(
         generator + ": delta must be finite and jitterStddev >= 0");
@@ -82,7 +81,7 @@ lpattn::lab::generateSinkAttention(const SinkAttentionOptions &options) {
           checkSinkParams("generateSinkAttention", options.sinks, numKeys))
     return std::move(err);
   double scale = options.scale.value_or(1.0 / std::sqrt(double(headDim)));
-  if (!(scale > 0) || !std::isfinite(scale) || !(options.alpha != 0) ||
+  if (!(scale > 0) || !std::isfinite(scale) || options.alpha == 0 ||
       !std::isfinite(options.alpha))
     return llvm::createStringError(
         "generateSinkAttention: scale must be positive and alpha nonzero");
@@ -105,8 +104,8 @@ lpattn::lab::generateSinkAttention(const SinkAttentionOptions &options) {
       if (n < sinks.numSinks) {
         double jitter = sinks.jitterStddev * normal.next();
         result.sinkJitter.push_back(jitter);
-        result.k.at(0, h, n, 0) = static_cast<float>(
-            (sinks.delta + jitter) / (scale * options.alpha));
+        result.k.at(0, h, n, 0) = static_cast<float>((sinks.delta + jitter) /
+                                                     (scale * options.alpha));
         continue;
       }
       for (int64_t i = 1; i < headDim; ++i)
@@ -193,7 +192,8 @@ static float roundToBF16(double value, llvm::RoundingMode mode) {
 }
 
 static float normalBF16(NormalSampler &normal, double stddev) {
-  return roundToBF16(stddev * normal.next(), llvm::RoundingMode::NearestTiesToEven);
+  return roundToBF16(stddev * normal.next(),
+                     llvm::RoundingMode::NearestTiesToEven);
 }
 
 Expected<AttentionInputs>

@@ -192,8 +192,7 @@ static T decodeElement(unsigned byteSize, const char *bytes) {
 }
 
 template <typename T>
-static Expected<HostTensorOf<T>> parseNpyAs(StringRef bytes,
-                                            StringRef source) {
+static Expected<HostTensorOf<T>> parseNpyAs(StringRef bytes, StringRef source) {
   if (!bytes.starts_with(kMagic))
     return npyError(source, "not a .npy file (bad magic; expected "
                             "\"\\x93NUMPY\")");
@@ -221,8 +220,8 @@ static Expected<HostTensorOf<T>> parseNpyAs(StringRef bytes,
   Expected<NpyHeader> header =
       HeaderParser(bytes.substr(headerStart, headerLength)).parse();
   if (!header)
-    return npyError(source, "malformed header: " +
-                                llvm::toString(header.takeError()));
+    return npyError(source,
+                    "malformed header: " + llvm::toString(header.takeError()));
 
   const DType *dtype = llvm::find_if(
       kDTypes, [&](const DType &d) { return d.descr == header->descr; });
@@ -233,9 +232,12 @@ static Expected<HostTensorOf<T>> parseNpyAs(StringRef bytes,
     return npyError(source, "fortran_order is True; only C-order arrays are "
                             "supported");
 
-  int64_t numElements = 1, numBytes = 0;
+  // Like numpy's arbitrary-precision product, a zero dimension makes the
+  // array empty whatever the other dimensions are.
+  int64_t numElements = llvm::is_contained(header->shape, 0) ? 0 : 1;
+  int64_t numBytes = 0;
   for (int64_t dim : header->shape)
-    if (llvm::MulOverflow(numElements, dim, numElements))
+    if (numElements != 0 && llvm::MulOverflow(numElements, dim, numElements))
       return npyError(source, "the number of elements of the shape "
                               "overflows int64");
   if (llvm::MulOverflow<int64_t>(numElements, dtype->byteSize, numBytes))

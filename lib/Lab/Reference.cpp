@@ -28,8 +28,8 @@ static Error checkTensor(const HostTensor &tensor, llvm::StringRef name,
                       formatShape(tensor.shape));
   for (int64_t dim : tensor.shape)
     if (dim < 0)
-      return shapeError(name + " has a negative dimension: " +
-                        formatShape(tensor.shape));
+      return shapeError(
+          name + " has a negative dimension: " + formatShape(tensor.shape));
   if (tensor.data.size() != static_cast<size_t>(tensor.numElements()))
     return shapeError(name + " has " + llvm::Twine(tensor.data.size()) +
                       " elements but its shape " + formatShape(tensor.shape) +

@@ -1,23 +1,376 @@
-#include "lpattn/Runner/CPUAttention.h"
+//===- lpattn-run.cpp - compile and run attentions on the CPU -------------===//
+//
+// Compiles an lpattn.attention (an .mlir file, or a problem described on the
+// command line) through lpattn's CPU pipeline, runs it on generated or .npy
+// inputs with every low-precision rounding emulated bit-exactly, and reports
+// its accuracy against a float64 attention of the same unquantized inputs.
+//
+//===----------------------------------------------------------------------===//
+
 #include "lpattn/Lab/Generators.h"
-#include "lpattn/Lab/Reference.h"
 #include "lpattn/Lab/Metrics.h"
+#include "lpattn/Lab/Npy.h"
+#include "lpattn/Lab/Reference.h"
+#include "lpattn/Runner/CPUAttention.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
 using namespace lpattn;
-int main(int argc, char**argv) {
+namespace cl = llvm::cl;
+
+static cl::OptionCategory problemCat("Problem (when no .mlir file is given)");
+static cl::OptionCategory inputCat("Inputs");
+static cl::OptionCategory outputCat("Output");
+
+static cl::opt<std::string> inputFile(cl::Positional,
+                                      cl::desc("[attention.mlir]"),
+                                      cl::init(""));
+// Problem.
+static cl::opt<int64_t> batch("batch", cl::desc("B"), cl::init(1),
+                              cl::cat(problemCat));
+static cl::opt<int64_t> heads("heads", cl::desc("query heads Hq"),
+                              cl::init(1), cl::cat(problemCat));
+static cl::opt<int64_t> kvHeads("kv-heads",
+                                cl::desc("KV heads Hkv (0: = heads)"),
+                                cl::init(0), cl::cat(problemCat));
+static cl::opt<int64_t> nq("nq", cl::desc("queries Nq"), cl::init(128),
+                           cl::cat(problemCat));
+static cl::opt<int64_t> nk("nk", cl::desc("keys Nk"), cl::init(1024),
+                           cl::cat(problemCat));
+static cl::opt<int64_t> headDim("d", cl::desc("head dimension D"),
+                                cl::init(64), cl::cat(problemCat));
+static cl::opt<std::string>
+    qkType("qk", cl::desc("Q K^T input type (f32, f16, bf16, f8E4M3FN, "
+                          "f8E5M2)"),
+           cl::init("f8E4M3FN"), cl::cat(problemCat));
+static cl::opt<std::string> scoreType("score", cl::desc("score accumulator"),
+                                      cl::init("f32"), cl::cat(problemCat));
+static cl::opt<std::string> pType("p", cl::desc("type P is cast to"),
+                                  cl::init("f8E4M3FN"), cl::cat(problemCat));
+static cl::opt<std::string> vType("v", cl::desc("V type"),
+                                  cl::init("f8E4M3FN"), cl::cat(problemCat));
+static cl::opt<std::string> accType("acc", cl::desc("PV accumulator"),
+                                    cl::init("f32"), cl::cat(problemCat));
+static cl::opt<std::string> outType("out", cl::desc("result type"),
+                                    cl::init("bf16"), cl::cat(problemCat));
+static cl::opt<bool> nonSat("nonsat",
+                            cl::desc("casts overflow to Inf/NaN instead of "
+                                     "saturating"),
+                            cl::init(false), cl::cat(problemCat));
+static cl::opt<double> pScale("p-scale", cl::desc("P scale S (power of two)"),
+                              cl::init(256.0), cl::cat(problemCat));
+static cl::opt<bool> reverse("reverse", cl::desc("reverse KV tile order"),
+                             cl::init(true), cl::cat(problemCat));
+static cl::opt<std::string>
+    softmax("softmax", cl::desc("standard | bias_corrected | pasa"),
+            cl::init("standard"), cl::cat(problemCat));
+static cl::opt<double> beta("beta", cl::desc("softmax beta (0: default)"),
+                            cl::init(0.0), cl::cat(problemCat));
+static cl::opt<bool> causal("causal", cl::desc("causal mask"),
+                            cl::init(false), cl::cat(problemCat));
+static cl::opt<int64_t> tileQ("tile-q", cl::desc("Br"), cl::init(64),
+                              cl::cat(problemCat));
+static cl::opt<int64_t> tileKV("tile-kv", cl::desc("Bc"), cl::init(64),
+                               cl::cat(problemCat));
+// Inputs.
+static cl::opt<std::string>
+    generator("inputs",
+              cl::desc("random | sinks (P-Cast) | offset (PASA) | ties "
+                       "(LPTF) | npy (--q/--k/--v files)"),
+              cl::init("random"), cl::cat(inputCat));
+static cl::opt<uint64_t> seed("seed", cl::desc("generator seed"), cl::init(0),
+                              cl::cat(inputCat));
+static cl::opt<double> delta("delta", cl::desc("sink strength Delta"),
+                             cl::init(10.0), cl::cat(inputCat));
+static cl::opt<int64_t> numSinks("sinks", cl::desc("number of sink keys"),
+                                 cl::init(4), cl::cat(inputCat));
+static cl::opt<double> jitter("jitter", cl::desc("sink jitter stddev"),
+                              cl::init(1.0), cl::cat(inputCat));
+static cl::opt<double> offset("offset", cl::desc("common raw score offset"),
+                              cl::init(1e5), cl::cat(inputCat));
+static cl::opt<int64_t> numTied("tied", cl::desc("tied maxima per row"),
+                                cl::init(2), cl::cat(inputCat));
+static cl::opt<std::string> qFile("q", cl::desc("Q .npy"), cl::cat(inputCat));
+static cl::opt<std::string> kFile("k", cl::desc("K .npy"), cl::cat(inputCat));
+static cl::opt<std::string> vFile("v", cl::desc("V .npy"), cl::cat(inputCat));
+static cl::opt<std::string>
+    sweep("sweep",
+          cl::desc("param:start:stop:step, param one of delta, offset, "
+                   "p-scale (p-scale steps multiply)"),
+          cl::init(""), cl::cat(inputCat));
+// Output.
+static cl::opt<bool> json("json", cl::desc("print JSON"), cl::init(false),
+                          cl::cat(outputCat));
+static cl::opt<std::string> outNpy("o", cl::desc("write O as .npy"),
+                                   cl::init(""), cl::cat(outputCat));
+static cl::opt<bool> printIR("print-mlir",
+                             cl::desc("print the attention's MLIR"),
+                             cl::init(false), cl::cat(outputCat));
+
+[[noreturn]] static void fail(const llvm::Twine &message) {
+  llvm::errs() << "lpattn-run: error: " << message << "\n";
+  std::exit(1);
+}
+
+template <typename T> static T orFail(llvm::Expected<T> value) {
+  if (!value)
+    fail(llvm::toString(value.takeError()));
+  return std::move(*value);
+}
+
+static FloatFormat format(const cl::opt<std::string> &opt) {
+  std::optional<FloatFormat> f = parseFloatFormat(opt);
+  if (!f)
+    fail("--" + opt.ArgStr + "=" + opt + ": expected f32, f16, bf16, "
+         "f8E4M3FN or f8E5M2");
+  return *f;
+}
+
+static AttentionProblem describedProblem() {
   AttentionProblem p;
-  p.qLen = atoi(argv[1]); p.kvLen = atoi(argv[1]); p.headDim = 128;
-  p.policy.qk = p.policy.p = p.policy.v = FloatFormat::F8E4M3FN; p.policy.out = FloatFormat::BF16;
-  p.pScale = 256; p.kvOrder = KVOrder::Reverse;
-  std::string text = p.toMLIR();
-  llvm::outs() << text;
-  auto c = CPUAttention::compile(text, CPUCompileOptions{});
-  if (!c) { llvm::errs() << llvm::toString(c.takeError()) << "\n"; return 1; }
-  auto q = lab::randomNormal({1,1,p.qLen,128}, 1), k = lab::randomNormal({1,1,p.kvLen,128}, 2), v = lab::randomNormal({1,1,p.kvLen,128}, 3);
-  auto r = (*c)->run(q,k,v);
-  if (!r) { llvm::errs() << llvm::toString(r.takeError()) << "\n"; return 1; }
-  auto ref = lab::referenceAttention(q,k,v, {});
-  if (!ref) { llvm::errs() << llvm::toString(ref.takeError()) << "\n"; return 1; }
-  auto m = lab::computeMetrics(r->output, *ref);
-  llvm::outs() << "seconds " << r->seconds << " mse " << m->mse << " maxabs " << m->maxAbsError << " nan " << m->numNaN << "\n";
+  p.batch = batch;
+  p.qHeads = heads;
+  p.kvHeads = kvHeads ? int64_t(kvHeads) : int64_t(heads);
+  p.qLen = nq;
+  p.kvLen = nk;
+  p.headDim = headDim;
+  p.policy = {format(qkType), format(scoreType), format(pType),
+              format(vType),  format(accType),   format(outType),
+              nonSat ? OverflowMode::NonSat : OverflowMode::SatFinite};
+  p.pScale = pScale;
+  p.kvOrder = reverse ? KVOrder::Reverse : KVOrder::Forward;
+  std::optional<SoftmaxVariant> variant = symbolizeSoftmaxVariant(softmax);
+  if (!variant)
+    fail("--softmax=" + softmax + ": expected standard, bias_corrected or "
+         "pasa");
+  p.softmax = *variant;
+  p.beta = beta;
+  p.causal = causal;
+  p.tileQ = tileQ;
+  p.tileKV = tileKV;
+  return p;
+}
+
+/// Inputs of the attention: generated (float, unquantized) or read.
+struct Inputs {
+  lab::HostTensor q, k, v;
+  int64_t sinkKeys = 0; ///< keys excluded from the collapse count
+};
+
+static Inputs makeInputs(const CPUAttention::Signature &sig, double param,
+                         const std::string &paramName) {
+  Inputs in;
+  int64_t b = sig.query[0], hq = sig.query[1], n = sig.query[2],
+          d = sig.query[3], hkv = sig.key[1], m = sig.key[2];
+  std::string gen = generator;
+  if (gen == "npy") {
+    if (qFile.empty() || kFile.empty() || vFile.empty())
+      fail("--inputs=npy needs --q, --k and --v");
+    in.q = orFail(lab::readNpy(qFile));
+    in.k = orFail(lab::readNpy(kFile));
+    in.v = orFail(lab::readNpy(vFile));
+    return in;
+  }
+  if (gen == "random") {
+    in.q = lab::randomNormal(sig.query, seed);
+    in.k = lab::randomNormal(sig.key, seed + 1);
+    in.v = lab::randomNormal(sig.value, seed + 2);
+    return in;
+  }
+  if (b != 1 || hq != hkv || sig.value[3] != d)
+    fail("--inputs=" + gen + " generates B = 1, Hq = Hkv, Dv = D");
+  lab::AttentionInputs gi;
+  if (gen == "sinks") {
+    lab::SinkAttentionOptions o;
+    o.numHeads = hq, o.numQueries = n, o.numKeys = m, o.headDim = d;
+    o.sinks = {numSinks, paramName == "delta" ? param : double(delta),
+               jitter};
+    o.seed = seed;
+    gi = orFail(lab::generateSinkAttention(o));
+    in.sinkKeys = numSinks;
+  } else if (gen == "offset") {
+    lab::OffsetAttentionOptions o;
+    o.numHeads = hq, o.numQueries = n, o.numKeys = m, o.headDim = d;
+    o.offset = paramName == "offset" ? param : double(offset);
+    o.seed = seed;
+    gi = orFail(lab::generateOffsetAttention(o));
+  } else if (gen == "ties") {
+    lab::TiedMaxAttentionOptions o;
+    o.numHeads = hq, o.numQueries = n, o.numKeys = m, o.headDim = d;
+    o.numTied = numTied;
+    o.seed = seed;
+    gi = orFail(lab::generateTiedMaxAttention(o));
+  } else {
+    fail("--inputs=" + gen + ": expected random, sinks, offset, ties or npy");
+  }
+  in.q = std::move(gi.q), in.k = std::move(gi.k), in.v = std::move(gi.v);
+  return in;
+}
+
+struct Row {
+  double param = 0;
+  lab::ErrorMetrics metrics;
+  CPURunResult run;
+};
+
+static Row runOnce(CPUAttention &attention, double scale, double param,
+                   const std::string &paramName) {
+  const CPUAttention::Signature &sig = attention.getSignature();
+  Inputs in = makeInputs(sig, param, paramName);
+  Row row;
+  row.param = param;
+  row.run = orFail(attention.run(in.q, in.k, in.v));
+  lab::ReferenceOptions ref;
+  ref.scale = scale;
+  ref.causal = causal;
+  lab::HostTensorF64 expected =
+      orFail(lab::referenceAttention(in.q, in.k, in.v, ref));
+  row.metrics = orFail(lab::computeMetrics(row.run.output, expected));
+  return row;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions({&problemCat, &inputCat, &outputCat});
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "lpattn-run: compile an attention with lpattn's CPU pipeline, run it "
+      "with bit-exact low-precision emulation and compare it with a float64 "
+      "reference of the same unquantized inputs.\n\n"
+      "  lpattn-run --nq 128 --nk 4096 --inputs sinks --delta 8\n"
+      "  lpattn-run --inputs sinks --sweep delta:0:20:1 --p-scale 1 "
+      "--reverse=false --json\n"
+      "  lpattn-run examples/attention.mlir\n");
+
+  // The sweep, if any.
+  std::string paramName;
+  double start = 0, stop = 0, step = 1;
+  if (!sweep.empty()) {
+    llvm::SmallVector<llvm::StringRef> parts;
+    llvm::StringRef(sweep).split(parts, ':');
+    if (parts.size() != 4 || parts[1].getAsDouble(start) ||
+        parts[2].getAsDouble(stop) || parts[3].getAsDouble(step) ||
+        !(step > 0) || !(stop >= start))
+      fail("--sweep=" + sweep + ": expected param:start:stop:step with "
+           "step > 0 and stop >= start");
+    paramName = parts[0].str();
+    if (paramName != "delta" && paramName != "offset" &&
+        paramName != "p-scale")
+      fail("--sweep: unknown parameter '" + paramName +
+           "' (delta, offset, p-scale)");
+    if (paramName == "p-scale" && !(step > 1 && start > 0))
+      fail("--sweep p-scale multiplies: needs start > 0 and step > 1");
+  }
+
+  std::string mlirText;
+  if (!inputFile.empty()) {
+    auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputFile);
+    if (!buffer)
+      fail("cannot read '" + inputFile + "': " + buffer.getError().message());
+    mlirText = (*buffer)->getBuffer().str();
+    if (paramName == "p-scale")
+      fail("--sweep p-scale needs a described problem, not an .mlir file");
+  }
+
+  int64_t sinkKeys = generator == "sinks" ? int64_t(numSinks) : 0;
+  std::vector<Row> rows;
+  std::unique_ptr<CPUAttention> attention;
+  double softmaxScale = 1.0 / std::sqrt(double(headDim));
+  auto compile = [&](double s) {
+    std::string text = mlirText;
+    if (text.empty()) {
+      AttentionProblem problem = describedProblem();
+      problem.pScale = s;
+      text = problem.toMLIR();
+    }
+    if (printIR)
+      llvm::outs() << text << "\n";
+    CPUCompileOptions options;
+    options.collapseSinkKeys = sinkKeys;
+    options.tileQ = tileQ;
+    options.tileKV = tileKV;
+    attention = orFail(CPUAttention::compile(text, options));
+    softmaxScale = 1.0 / std::sqrt(double(attention->getSignature().query[3]));
+  };
+
+  std::vector<double> params{0.0};
+  if (!paramName.empty()) {
+    params.clear();
+    for (double x = start; x <= stop * (1 + 1e-12);
+         x = paramName == "p-scale" ? x * step : x + step)
+      params.push_back(x);
+  }
+  for (size_t i = 0; i < params.size(); ++i) {
+    double param = params[i];
+    if (!attention || paramName == "p-scale")
+      compile(paramName == "p-scale" ? param : double(pScale));
+    rows.push_back(runOnce(*attention, softmaxScale, param, paramName));
+    if (params.size() > 1)
+      llvm::errs() << llvm::format("\r[%zu/%zu] %s = %g", i + 1,
+                                   params.size(), paramName.c_str(), param);
+  }
+  if (params.size() > 1)
+    llvm::errs() << "\n";
+
+  if (!outNpy.empty())
+    if (llvm::Error err = lab::writeNpy(outNpy, rows.back().run.output))
+      fail(llvm::toString(std::move(err)));
+
+  const CPUAttention::Signature &sig = attention->getSignature();
+  if (json) {
+    llvm::json::Array results;
+    for (const Row &r : rows) {
+      llvm::json::Object o{
+          {"mse", r.metrics.mse},
+          {"max_abs_error", r.metrics.maxAbsError},
+          {"relative_rmse", r.metrics.relativeRMSE},
+          {"nan", r.metrics.numNaN},
+          {"inf", r.metrics.numInf},
+          {"collapsed", r.run.collapsed},
+          {"positive", r.run.positive},
+          {"collapse_fraction", r.run.collapseFraction()},
+          {"seconds", r.run.seconds}};
+      if (!paramName.empty())
+        o[paramName] = r.param;
+      results.push_back(std::move(o));
+    }
+    llvm::json::Object top{{"query", llvm::json::Array(sig.query)},
+                           {"key", llvm::json::Array(sig.key)},
+                           {"inputs", generator.getValue()},
+                           {"results", std::move(results)}};
+    llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(top)))
+                 << "\n";
+    return 0;
+  }
+
+  llvm::outs() << "attention Q " << lab::formatShape(sig.query) << " K "
+               << lab::formatShape(sig.key) << " V "
+               << lab::formatShape(sig.value) << ", inputs " << generator
+               << ", CPU (bit-exact emulation)\n";
+  std::string head = paramName.empty() ? "" : llvm::formatv("{0,10} ", paramName).str();
+  llvm::outs() << head
+               << llvm::formatv("{0,12} {1,12} {2,12} {3,6} {4,6} {5,10} {6,9}\n",
+                                "MSE", "max|err|", "rel RMSE", "NaN", "Inf",
+                                "collapse", "time[s]");
+  for (const Row &r : rows) {
+    if (!paramName.empty())
+      llvm::outs() << llvm::formatv("{0,10} ", llvm::format("%g", r.param));
+    llvm::outs() << llvm::formatv(
+        "{0,12} {1,12} {2,12} {3,6} {4,6} {5,10} {6,9}\n",
+        llvm::format("%.4e", r.metrics.mse),
+        llvm::format("%.4e", r.metrics.maxAbsError),
+        llvm::format("%.4e", r.metrics.relativeRMSE), r.metrics.numNaN,
+        r.metrics.numInf, llvm::format("%.4f", r.run.collapseFraction()),
+        llvm::format("%.3f", r.run.seconds));
+  }
+  return 0;
 }

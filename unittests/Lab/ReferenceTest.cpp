@@ -21,7 +21,8 @@ namespace {
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 HostTensorF64 attend(const HostTensor &q, const HostTensor &k,
-                     const HostTensor &v, const ReferenceOptions &options = {}) {
+                     const HostTensor &v,
+                     const ReferenceOptions &options = {}) {
   llvm::Expected<HostTensorF64> out = referenceAttention(q, k, v, options);
   EXPECT_TRUE(static_cast<bool>(out)) << llvm::toString(out.takeError());
   return out ? std::move(*out) : HostTensorF64();

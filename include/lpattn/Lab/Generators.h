@@ -100,11 +100,9 @@ struct SinkLogits {
 
 /// The logits of SinkParams directly, for experiments that start from the
 /// score matrix.
-llvm::Expected<SinkLogits> generateSinkLogits(int64_t numHeads,
-                                              int64_t numQueries,
-                                              int64_t numKeys,
-                                              const SinkParams &sinks,
-                                              uint64_t seed);
+llvm::Expected<SinkLogits>
+generateSinkLogits(int64_t numHeads, int64_t numQueries, int64_t numKeys,
+                   const SinkParams &sinks, uint64_t seed);
 
 //===----------------------------------------------------------------------===//
 // Common score offset (PASA)

@@ -10,6 +10,7 @@
 #define LPATTN_LAB_HOSTTENSOR_H
 
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/STLExtras.h"
 
 #include <cassert>
 #include <cstdint>
@@ -20,13 +21,15 @@ namespace lpattn::lab {
 
 /// A dense row-major (C-order) tensor of element type T. An empty shape is a
 /// scalar (one element). An aggregate, so `HostTensor{{2, 3}, {...}}` works.
-template <typename T>
-struct HostTensorOf {
+template <typename T> struct HostTensorOf {
   std::vector<int64_t> shape;
   std::vector<T> data;
 
   /// Product of `shape` (1 for a scalar). Dimensions must be non-negative.
   static int64_t countElements(llvm::ArrayRef<int64_t> shape) {
+    // Zero first: then the other dimensions cannot overflow the product.
+    if (llvm::is_contained(shape, int64_t(0)))
+      return 0;
     int64_t count = 1;
     for (int64_t dim : shape) {
       assert(dim >= 0 && "negative tensor dimension");

@@ -25,8 +25,8 @@ namespace lpattn::lab {
 llvm::Expected<HostTensor> parseNpy(llvm::StringRef bytes,
                                     llvm::StringRef source = "<memory>");
 /// As parseNpy, but to double: every supported dtype converts exactly.
-llvm::Expected<HostTensorF64> parseNpyDouble(llvm::StringRef bytes,
-                                             llvm::StringRef source = "<memory>");
+llvm::Expected<HostTensorF64>
+parseNpyDouble(llvm::StringRef bytes, llvm::StringRef source = "<memory>");
 
 /// parseNpy / parseNpyDouble of the file at `path`.
 llvm::Expected<HostTensor> readNpy(llvm::StringRef path);

@@ -35,10 +35,9 @@ struct ReferenceOptions {
 /// double; the result is [B, Hq, Nq, Dv]. Query head h reads KV head
 /// h / (Hq / Hkv) (GQA/MQA). A row with no visible key (causal or mask) is
 /// exactly 0. An error names the first shape mismatch.
-llvm::Expected<HostTensorF64> referenceAttention(const HostTensor &q,
-                                                 const HostTensor &k,
-                                                 const HostTensor &v,
-                                                 const ReferenceOptions &options = {});
+llvm::Expected<HostTensorF64>
+referenceAttention(const HostTensor &q, const HostTensor &k,
+                   const HostTensor &v, const ReferenceOptions &options = {});
 
 } // namespace lpattn::lab
 
