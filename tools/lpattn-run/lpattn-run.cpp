@@ -46,21 +46,21 @@ static cl::opt<int64_t> nq("nq", cl::desc("queries Nq"), cl::init(128),
                            cl::cat(problemCat));
 static cl::opt<int64_t> nk("nk", cl::desc("keys Nk"), cl::init(1024),
                            cl::cat(problemCat));
-static cl::opt<int64_t> headDim("d", cl::desc("head dimension D"),
+static cl::opt<int64_t> headDim("head-dim", cl::desc("head dimension D"),
                                 cl::init(64), cl::cat(problemCat));
 static cl::opt<std::string>
-    qkType("qk", cl::desc("Q K^T input type (f32, f16, bf16, f8E4M3FN, "
+    qkType("qk-type", cl::desc("Q K^T input type (f32, f16, bf16, f8E4M3FN, "
                           "f8E5M2)"),
            cl::init("f8E4M3FN"), cl::cat(problemCat));
-static cl::opt<std::string> scoreType("score", cl::desc("score accumulator"),
+static cl::opt<std::string> scoreType("score-type", cl::desc("score accumulator"),
                                       cl::init("f32"), cl::cat(problemCat));
-static cl::opt<std::string> pType("p", cl::desc("type P is cast to"),
+static cl::opt<std::string> pType("p-type", cl::desc("type P is cast to"),
                                   cl::init("f8E4M3FN"), cl::cat(problemCat));
-static cl::opt<std::string> vType("v", cl::desc("V type"),
+static cl::opt<std::string> vType("v-type", cl::desc("V type"),
                                   cl::init("f8E4M3FN"), cl::cat(problemCat));
-static cl::opt<std::string> accType("acc", cl::desc("PV accumulator"),
+static cl::opt<std::string> accType("acc-type", cl::desc("PV accumulator"),
                                     cl::init("f32"), cl::cat(problemCat));
-static cl::opt<std::string> outType("out", cl::desc("result type"),
+static cl::opt<std::string> outType("out-type", cl::desc("result type"),
                                     cl::init("bf16"), cl::cat(problemCat));
 static cl::opt<bool> nonSat("nonsat",
                             cl::desc("casts overflow to Inf/NaN instead of "
@@ -85,7 +85,7 @@ static cl::opt<int64_t> tileKV("tile-kv", cl::desc("Bc"), cl::init(64),
 static cl::opt<std::string>
     generator("inputs",
               cl::desc("random | sinks (P-Cast) | offset (PASA) | ties "
-                       "(LPTF) | npy (--q/--k/--v files)"),
+                       "(LPTF) | npy (--q-npy/--k-npy/--v-npy files)"),
               cl::init("random"), cl::cat(inputCat));
 static cl::opt<uint64_t> seed("seed", cl::desc("generator seed"), cl::init(0),
                               cl::cat(inputCat));
@@ -99,9 +99,9 @@ static cl::opt<double> offset("offset", cl::desc("common raw score offset"),
                               cl::init(1e5), cl::cat(inputCat));
 static cl::opt<int64_t> numTied("tied", cl::desc("tied maxima per row"),
                                 cl::init(2), cl::cat(inputCat));
-static cl::opt<std::string> qFile("q", cl::desc("Q .npy"), cl::cat(inputCat));
-static cl::opt<std::string> kFile("k", cl::desc("K .npy"), cl::cat(inputCat));
-static cl::opt<std::string> vFile("v", cl::desc("V .npy"), cl::cat(inputCat));
+static cl::opt<std::string> qFile("q-npy", cl::desc("Q .npy"), cl::cat(inputCat));
+static cl::opt<std::string> kFile("k-npy", cl::desc("K .npy"), cl::cat(inputCat));
+static cl::opt<std::string> vFile("v-npy", cl::desc("V .npy"), cl::cat(inputCat));
 static cl::opt<std::string>
     sweep("sweep",
           cl::desc("param:start:stop:step, param one of delta, offset, "
@@ -110,7 +110,7 @@ static cl::opt<std::string>
 // Output.
 static cl::opt<bool> json("json", cl::desc("print JSON"), cl::init(false),
                           cl::cat(outputCat));
-static cl::opt<std::string> outNpy("o", cl::desc("write O as .npy"),
+static cl::opt<std::string> outNpy("output-npy", cl::desc("write O as .npy"),
                                    cl::init(""), cl::cat(outputCat));
 static cl::opt<bool> printIR("print-mlir",
                              cl::desc("print the attention's MLIR"),
@@ -174,7 +174,7 @@ static Inputs makeInputs(const CPUAttention::Signature &sig, double param,
   std::string gen = generator;
   if (gen == "npy") {
     if (qFile.empty() || kFile.empty() || vFile.empty())
-      fail("--inputs=npy needs --q, --k and --v");
+      fail("--inputs=npy needs --q-npy, --k-npy and --v-npy");
     in.q = orFail(lab::readNpy(qFile));
     in.k = orFail(lab::readNpy(kFile));
     in.v = orFail(lab::readNpy(vFile));
