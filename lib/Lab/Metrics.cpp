@@ -21,7 +21,7 @@ lpattn::lab::computeMetrics(llvm::ArrayRef<float> output,
         "computeMetrics: the output has " + llvm::Twine(output.size()) +
         " elements but the reference has " + llvm::Twine(reference.size()));
   ErrorMetrics metrics;
-  double sumSquaredError = 0.0, sumSquaredReference = 0.0;
+  double sumSquaredError = 0.0, sumSquaredReference = 0.0, sumError = 0.0;
   for (size_t i = 0; i < output.size(); ++i) {
     if (std::isnan(output[i])) {
       ++metrics.numNaN;
@@ -34,15 +34,17 @@ lpattn::lab::computeMetrics(llvm::ArrayRef<float> output,
     ++metrics.numFinite;
     double error = double(output[i]) - reference[i];
     sumSquaredError += error * error;
+    sumError += error;
     sumSquaredReference += reference[i] * reference[i];
     metrics.maxAbsError = std::max(metrics.maxAbsError, std::fabs(error));
   }
   if (metrics.numFinite == 0) {
-    metrics.mse = metrics.maxAbsError = metrics.relativeRMSE =
+    metrics.mse = metrics.maxAbsError = metrics.relativeRMSE = metrics.meanError =
         std::numeric_limits<double>::quiet_NaN();
     return metrics;
   }
   metrics.mse = sumSquaredError / double(metrics.numFinite);
+  metrics.meanError = sumError / double(metrics.numFinite);
   if (sumSquaredReference > 0)
     metrics.relativeRMSE =
         std::sqrt(sumSquaredError) / std::sqrt(sumSquaredReference);

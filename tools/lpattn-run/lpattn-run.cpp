@@ -281,6 +281,17 @@ int main(int argc, char **argv) {
       fail("--sweep p-scale needs a described problem, not an .mlir file");
   }
 
+  // .npy inputs give the problem its shape.
+  if (generator == "npy" && mlirText.empty() && !qFile.empty() &&
+      !kFile.empty() && !vFile.empty()) {
+    lab::HostTensor q = orFail(lab::readNpy(qFile));
+    lab::HostTensor k = orFail(lab::readNpy(kFile));
+    if (q.shape.size() != 4 || k.shape.size() != 4)
+      fail("--q-npy and --k-npy must be 4-D [B, H, N, D]");
+    batch = q.shape[0], heads = q.shape[1], nq = q.shape[2];
+    headDim = q.shape[3], kvHeads = k.shape[1], nk = k.shape[2];
+  }
+
   int64_t sinkKeys = generator == "sinks" ? int64_t(numSinks) : 0;
   std::vector<Row> rows;
   std::unique_ptr<CPUAttention> attention;
@@ -331,6 +342,7 @@ int main(int argc, char **argv) {
     for (const Row &r : rows) {
       llvm::json::Object o{
           {"mse", r.metrics.mse},
+          {"mean_error", r.metrics.meanError},
           {"max_abs_error", r.metrics.maxAbsError},
           {"relative_rmse", r.metrics.relativeRMSE},
           {"nan", r.metrics.numNaN},
@@ -358,15 +370,17 @@ int main(int argc, char **argv) {
                << ", CPU (bit-exact emulation)\n";
   std::string head = paramName.empty() ? "" : llvm::formatv("{0,10} ", paramName).str();
   llvm::outs() << head
-               << llvm::formatv("{0,12} {1,12} {2,12} {3,6} {4,6} {5,10} {6,9}\n",
-                                "MSE", "max|err|", "rel RMSE", "NaN", "Inf",
-                                "collapse", "time[s]");
+               << llvm::formatv(
+                      "{0,12} {1,12} {2,12} {3,12} {4,6} {5,6} {6,10} {7,9}\n",
+                      "MSE", "mean err", "max|err|", "rel RMSE", "NaN", "Inf",
+                      "collapse", "time[s]");
   for (const Row &r : rows) {
     if (!paramName.empty())
       llvm::outs() << llvm::formatv("{0,10} ", llvm::format("%g", r.param));
     llvm::outs() << llvm::formatv(
-        "{0,12} {1,12} {2,12} {3,6} {4,6} {5,10} {6,9}\n",
+        "{0,12} {1,12} {2,12} {3,12} {4,6} {5,6} {6,10} {7,9}\n",
         llvm::format("%.4e", r.metrics.mse),
+        llvm::format("%.3e", r.metrics.meanError),
         llvm::format("%.4e", r.metrics.maxAbsError),
         llvm::format("%.4e", r.metrics.relativeRMSE), r.metrics.numNaN,
         r.metrics.numInf, llvm::format("%.4f", r.run.collapseFraction()),

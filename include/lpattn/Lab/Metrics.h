@@ -21,10 +21,12 @@ namespace lpattn::lab {
 /// or +-Inf are counted in numNaN / numInf and left out of every error sum:
 /// the error statistics describe the finite entries only (numFinite of
 /// them), so always check the counts too. With no finite entry, mse,
-/// maxAbsError and relativeRMSE are NaN.
+/// meanError, maxAbsError and relativeRMSE are NaN.
 struct ErrorMetrics {
   /// mean of (out - ref)^2 over the finite entries.
   double mse = 0.0;
+  /// mean of (out - ref) over the finite entries: the bias (LPTF).
+  double meanError = 0.0;
   /// max |out - ref| over the finite entries.
   double maxAbsError = 0.0;
   /// sqrt(sum (out - ref)^2) / sqrt(sum ref^2) over the finite entries; 0 if
