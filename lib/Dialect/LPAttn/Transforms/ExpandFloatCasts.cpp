@@ -1,4 +1,4 @@
-//===- ExpandFloatCasts.cpp - low-precision casts as bit arithmetic -*- C++ -*-===//
+//===- ExpandFloatCasts.cpp - float casts as integer bit ops -- -*- C++ -*-===//
 //
 // Rewrites the casts between f32 and the low-precision formats into `arith`
 // integer operations on the f32 bits, for the CPU path:
@@ -96,9 +96,7 @@ Type withElementType(Type type, Type elementType) {
 /// Scalars and vectors only: tensors must be bufferized and vectorized first
 /// (a splat constant needs a static shape, and whole-tensor integer ops would
 /// be the wrong way to run this anyway).
-bool isScalarOrVector(Type type) {
-  return isa<FloatType, VectorType>(type);
-}
+bool isScalarOrVector(Type type) { return isa<FloatType, VectorType>(type); }
 
 /// Emits the bits of round-to-nearest-even(`in`) in `layout` as an i32 of the
 /// shape of `in` (an f32 scalar or vector); see the file header. Every value
@@ -136,7 +134,8 @@ Value emitTruncBits(OpBuilder &b, Location loc, Value in,
   // from 25 on rounds to 0 just as well. f32 subnormals (e = 0) get a wrong
   // implicit bit but are shifted out entirely. bf16 has the exponent range
   // of f32 and needs no such path.
-  if (layout.minExponent > APFloat::semanticsMinExponent(APFloat::IEEEsingle())) {
+  if (layout.minExponent >
+      APFloat::semanticsMinExponent(APFloat::IEEEsingle())) {
     Value exponent = arith::ShRUIOp::create(b, loc, abs, c(23));
     Value isSubnormal = arith::CmpIOp::create(
         b, loc, arith::CmpIPredicate::ult, exponent, c(uint32_t(128 - bias)));
@@ -174,8 +173,8 @@ Value emitTruncBits(OpBuilder &b, Location loc, Value in,
   // code clamps the value; f32 Inf (and anything that rounded past the
   // largest finite value) lands above maxBits. satfinite clamps to +-max;
   // nonsat to the code just above it, which is Inf, or NaN for e4m3.
-  uint32_t limit =
-      overflow == OverflowMode::SatFinite ? layout.maxBits : layout.overflowBits;
+  uint32_t limit = overflow == OverflowMode::SatFinite ? layout.maxBits
+                                                       : layout.overflowBits;
   Value magnitude = arith::MinUIOp::create(b, loc, rounded, c(limit));
   Value result = arith::OrIOp::create(
       b, loc, magnitude,
@@ -229,8 +228,8 @@ Value emitExtendFP8(OpBuilder &b, Location loc, Value in,
       b, loc, i32Type,
       arith::MulFOp::create(
           b, loc, arith::UIToFPOp::create(b, loc, f32Type, abs), unitConst));
-  Value isSubnormal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                            abs, c(1u << m));
+  Value isSubnormal =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, abs, c(1u << m));
   Value magnitude =
       arith::SelectOp::create(b, loc, isSubnormal, subnormal, normal);
 
@@ -259,9 +258,8 @@ LogicalResult rewriteTrunc(PatternRewriter &rewriter, Operation *op, Value in,
   Type inType = in.getType();
   if (!isScalarOrVector(inType) || !getElementTypeOrSelf(inType).isF32())
     return rewriter.notifyMatchFailure(op, "not an f32 scalar or vector");
-  std::optional<FloatFormat> format =
-      getFloatFormat(cast<FloatType>(getElementTypeOrSelf(outType))
-                         .getFloatSemantics());
+  std::optional<FloatFormat> format = getFloatFormat(
+      cast<FloatType>(getElementTypeOrSelf(outType)).getFloatSemantics());
   if (!format || *format == FloatFormat::F32)
     return rewriter.notifyMatchFailure(op, "not an lpattn target format");
   FormatLayout layout = getLayout(getSemantics(*format));
@@ -271,7 +269,8 @@ LogicalResult rewriteTrunc(PatternRewriter &rewriter, Operation *op, Value in,
 
   Location loc = op->getLoc();
   Value bits = emitTruncBits(rewriter, loc, in, layout, overflow);
-  Type narrowInt = withElementType(inType, rewriter.getIntegerType(layout.width));
+  Type narrowInt =
+      withElementType(inType, rewriter.getIntegerType(layout.width));
   Value narrow = arith::TruncIOp::create(rewriter, loc, narrowInt, bits);
   rewriter.replaceOpWithNewOp<arith::BitcastOp>(op, outType, narrow);
   return success();
@@ -359,10 +358,9 @@ struct ExpandFloatCastsPass
     };
     bool leftOver = false;
     getOperation()->walk([&](Operation *op) {
-      if (!isa<TruncFOp>(op) &&
-          !(isa<arith::ExtFOp, arith::TruncFOp>(op) &&
-            (isFP8Type(op->getOperand(0).getType()) ||
-             isFP8Type(op->getResult(0).getType()))))
+      if (!isa<TruncFOp>(op) && !(isa<arith::ExtFOp, arith::TruncFOp>(op) &&
+                                  (isFP8Type(op->getOperand(0).getType()) ||
+                                   isFP8Type(op->getResult(0).getType()))))
         return;
       op->emitOpError()
           << "cannot be expanded into integer arithmetic (supported: "

@@ -116,7 +116,7 @@ LogicalResult lowerAttention(RewriterBase &rewriter, AttentionOp op,
   PrecisionPolicy policy = policyAttr.toPolicy();
   Type f32 = b.getF32Type();
   Type scoreType = policyAttr.getScore(), accType = policyAttr.getAcc(),
-       outType = policyAttr.getOut();
+       outElt = policyAttr.getOut();
   const double negInf = -std::numeric_limits<double>::infinity();
   const int64_t br = shape.tileQ, bc = shape.tileKV;
   const int64_t numKVTiles = llvm::divideCeil(shape.kvLen, bc);
@@ -138,7 +138,7 @@ LogicalResult lowerAttention(RewriterBase &rewriter, AttentionOp op,
   auto maskType = mask ? cast<RankedTensorType>(mask.getType()) : nullptr;
 
   Value result = tensor::EmptyOp::create(b, loc, op.getResultType().getShape(),
-                                         outType);
+                                         outElt);
   Value zero = tb.indexConst(0), one = tb.indexConst(1);
   SmallVector<scf::ForOp> kvLoops;
 
@@ -311,11 +311,21 @@ LogicalResult lowerAttention(RewriterBase &rewriter, AttentionOp op,
     kvLoops.push_back(kvLoop);
 
     // O = acc / l * v_ds -> out; rows that saw no key (l = 0) give 0.
+    // Written into its slice of the result (destination-passing style), so
+    // that it bufferizes in place.
+    SmallVector<OpFoldResult> offsets{batch, head, row0, b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(1),
+                                    rows, b.getIndexAttr(shape.valueDim)};
+    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+    auto outType = tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(
+        2, cast<RankedTensorType>(out.getType()), sizes);
+    Value outTile = tensor::ExtractSliceOp::create(b, loc, outType, out,
+                                                   offsets, sizes, strides);
     OverflowMode overflow = policy.overflow;
     Value o = tb.map(
         Step::Normalize,
         {kvLoop.getResult(2), kvLoop.getResult(1), valueDescale},
-        kvLoop.getResult(2), outType,
+        kvLoop.getResult(2), outElt,
         [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
           TileBuilder t(nb, nl);
           Value zero = arith::ConstantOp::create(nb, nl,
@@ -325,12 +335,9 @@ LogicalResult lowerAttention(RewriterBase &rewriter, AttentionOp op,
           Value div = arith::DivFOp::create(nb, nl, t.toF32(a[0]), a[1]);
           Value scaled = arith::MulFOp::create(nb, nl, div, a[2]);
           Value v = arith::SelectOp::create(nb, nl, empty, zero, scaled);
-          return t.fromF32(v, outType, overflow);
-        });
-    SmallVector<OpFoldResult> offsets{batch, head, row0, b.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(1),
-                                    rows, b.getIndexAttr(shape.valueDim)};
-    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+          return t.fromF32(v, outElt, overflow);
+        },
+        outTile);
     return tensor::InsertSliceOp::create(b, loc, o, out, offsets, sizes,
                                          strides);
   };

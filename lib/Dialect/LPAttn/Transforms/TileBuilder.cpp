@@ -87,7 +87,7 @@ static AffineMap broadcastMap(Value input, unsigned rank, MLIRContext *ctx) {
 }
 
 Value TileBuilder::map(Step step, ValueRange inputs, Value like,
-                       Type resultElt, TileBodyFn body) {
+                       Type resultElt, TileBodyFn body, Value init) {
   unsigned rank = cast<RankedTensorType>(like.getType()).getRank();
   MLIRContext *ctx = b.getContext();
   SmallVector<AffineMap> maps;
@@ -96,7 +96,8 @@ Value TileBuilder::map(Step step, ValueRange inputs, Value like,
   maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
-  Value init = emptyLike(like, resultElt);
+  if (!init)
+    init = emptyLike(like, resultElt);
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
       iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {

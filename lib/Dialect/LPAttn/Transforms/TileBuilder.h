@@ -41,8 +41,11 @@ public:
   /// Elementwise linalg.generic over the shape of `like`: each input is a
   /// tensor of that shape, a row vector broadcast along the last dimension
   /// (rank 1 under a rank-2 result) or a scalar. Tagged with `step`.
+  /// Writes into `init` when given (destination-passing: a slice of the
+  /// final result bufferizes in place), else into a new tensor.
   mlir::Value map(Step step, mlir::ValueRange inputs, mlir::Value like,
-                  mlir::Type resultElt, TileBodyFn body);
+                  mlir::Type resultElt, TileBodyFn body,
+                  mlir::Value init = nullptr);
 
   /// Row reduction of the 2-D `input` (and row vectors / scalars in
   /// `extraInputs`, broadcast) into the 1-D `init`: body gets (input
