@@ -22,6 +22,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace lpattn;
@@ -164,6 +165,9 @@ static AttentionProblem describedProblem() {
 struct Inputs {
   lab::HostTensor q, k, v;
   int64_t sinkKeys = 0; ///< keys excluded from the collapse count
+  /// Sinks: the mean over heads of the largest sink jitter (the realized
+  /// delta_k of P-Cast's threshold).
+  double sinkExcess = 0.0;
 };
 
 static Inputs makeInputs(const CPUAttention::Signature &sig, double param,
@@ -195,7 +199,13 @@ static Inputs makeInputs(const CPUAttention::Signature &sig, double param,
     o.sinks = {numSinks, paramName == "delta" ? param : double(delta),
                jitter};
     o.seed = seed;
-    gi = orFail(lab::generateSinkAttention(o));
+    lab::SinkAttention sa = orFail(lab::generateSinkAttention(o));
+    for (int64_t h = 0; h < hq; ++h)
+      in.sinkExcess += *std::max_element(
+                           sa.sinkJitter.begin() + h * numSinks,
+                           sa.sinkJitter.begin() + (h + 1) * numSinks) /
+                       double(hq);
+    gi = std::move(sa);
     in.sinkKeys = numSinks;
   } else if (gen == "offset") {
     lab::OffsetAttentionOptions o;
@@ -218,6 +228,7 @@ static Inputs makeInputs(const CPUAttention::Signature &sig, double param,
 
 struct Row {
   double param = 0;
+  double sinkExcess = 0;
   lab::ErrorMetrics metrics;
   CPURunResult run;
 };
@@ -228,6 +239,7 @@ static Row runOnce(CPUAttention &attention, double scale, double param,
   Inputs in = makeInputs(sig, param, paramName);
   Row row;
   row.param = param;
+  row.sinkExcess = in.sinkExcess;
   row.run = orFail(attention.run(in.q, in.k, in.v));
   lab::ReferenceOptions ref;
   ref.scale = scale;
@@ -351,6 +363,8 @@ int main(int argc, char **argv) {
           {"positive", r.run.positive},
           {"collapse_fraction", r.run.collapseFraction()},
           {"seconds", r.run.seconds}};
+      if (generator == "sinks")
+        o["sink_excess"] = r.sinkExcess;
       if (!paramName.empty())
         o[paramName] = r.param;
       results.push_back(std::move(o));
