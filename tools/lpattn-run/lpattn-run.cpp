@@ -350,13 +350,19 @@ int main(int argc, char **argv) {
 
   const CPUAttention::Signature &sig = attention->getSignature();
   if (json) {
+    // JSON has no NaN or Inf: those metrics are null.
+    auto num = [](double x) -> llvm::json::Value {
+      if (std::isfinite(x))
+        return x;
+      return nullptr;
+    };
     llvm::json::Array results;
     for (const Row &r : rows) {
       llvm::json::Object o{
-          {"mse", r.metrics.mse},
-          {"mean_error", r.metrics.meanError},
-          {"max_abs_error", r.metrics.maxAbsError},
-          {"relative_rmse", r.metrics.relativeRMSE},
+          {"mse", num(r.metrics.mse)},
+          {"mean_error", num(r.metrics.meanError)},
+          {"max_abs_error", num(r.metrics.maxAbsError)},
+          {"relative_rmse", num(r.metrics.relativeRMSE)},
           {"nan", r.metrics.numNaN},
           {"inf", r.metrics.numInf},
           {"collapsed", r.run.collapsed},
