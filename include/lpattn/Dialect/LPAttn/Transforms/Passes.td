@@ -124,7 +124,8 @@ def LPAttnPasaShift : Pass<"lpattn-pasa-shift", "::mlir::func::FuncOp"> {
 
     On a graph-level `lpattn.attention` this sets `softmax = pasa(beta)`.
   }];
-  let dependentDialects = ["::mlir::arith::ArithDialect",
+  let dependentDialects = ["::lpattn::LPAttnDialect",
+                           "::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];
   let options = [
@@ -147,7 +148,8 @@ def LPAttnCPUMatmulLayout
       C[m, n] still sums over k = 0 .. K-1 in order: the same roundings, bit
       for bit, as the matmul.
   }];
-  let dependentDialects = ["::mlir::arith::ArithDialect",
+  let dependentDialects = ["::lpattn::LPAttnDialect",
+                           "::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];
 }
