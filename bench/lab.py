@@ -38,7 +38,9 @@ def rejected(args):
     results, stderr = run(args, check=False)
     if results is not None:
         sys.exit("expected a rejection: %s" % args)
-    return [l for l in stderr.splitlines() if "error" in l][0]
+    # The verifier's own diagnostic is the last error line.
+    line = [l for l in stderr.splitlines() if "error:" in l][-1]
+    return line[line.index("error:"):]
 
 
 def progress(text):

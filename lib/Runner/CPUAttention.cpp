@@ -145,16 +145,19 @@ CPUAttention::compile(llvm::StringRef mlirText,
 
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);
+  // Errors and remarks only: the "see current operation" notes repeat the
+  // whole op in generic form.
   ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
-    os << diag.getLocation() << ": " << diag << "\n";
-    for (Diagnostic &note : diag.getNotes())
-      os << note.getLocation() << ": note: " << note << "\n";
+    const char *severity = diag.getSeverity() == DiagnosticSeverity::Error
+                               ? "error: "
+                               : "";
+    os << diag.getLocation() << ": " << severity << diag << "\n";
     return success();
   });
 
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(mlirText, ctx);
   if (!module)
-    return llvm::createStringError("cannot parse the input:\n" + diagnostics);
+    return llvm::createStringError("invalid input:\n" + diagnostics);
 
   // The one attention and its function.
   SmallVector<AttentionOp> ops;
