@@ -140,6 +140,35 @@ TEST(NumericsTest, SoftmaxVariantsAreEquivalent) {
   }
 }
 
+/// Every combination of the safeguards (P scale, KV order, softmax variant)
+/// compiles and runs, with causal masking, GQA and ragged tiles, an e4m3 P
+/// and f16 scores: finite and within FP8 accuracy of the reference.
+TEST(NumericsTest, EverySafeguardCombinationRuns) {
+  lab::HostTensor q = lab::randomNormal({1, 4, 40, 32}, 21);
+  lab::HostTensor k = lab::randomNormal({1, 2, 72, 32}, 22);
+  lab::HostTensor v = lab::randomNormal({1, 2, 72, 32}, 23);
+  for (double s : {1.0, 256.0})
+    for (KVOrder order : {KVOrder::Forward, KVOrder::Reverse})
+      for (SoftmaxVariant variant :
+           {SoftmaxVariant::Standard, SoftmaxVariant::BiasCorrected,
+            SoftmaxVariant::Pasa}) {
+        AttentionProblem p = shape(1, 4, 2, 40, 72, 32, 16, 32);
+        p.policy.qk = p.policy.score = p.policy.v = FloatFormat::F16;
+        p.policy.p = FloatFormat::F8E4M3FN;
+        p.policy.out = FloatFormat::BF16;
+        p.pScale = s, p.kvOrder = order, p.softmax = variant;
+        p.causal = true;
+        Outcome o = runProblem(p, q, k, v, /*sinkKeys=*/0);
+        std::string what = "S = " + std::to_string(s) + ", " +
+                           stringifyKVOrder(order).str() + ", " +
+                           stringifySoftmaxVariant(variant).str();
+        EXPECT_EQ(o.metrics.numNaN + o.metrics.numInf, 0) << what;
+        // e4m3 P: relative rounding 2^-4 per probability.
+        EXPECT_LT(o.metrics.relativeRMSE, 0.05) << what;
+        EXPECT_GE(o.run.positive, 0) << what;
+      }
+}
+
 //===----------------------------------------------------------------------===//
 // P-Cast
 //===----------------------------------------------------------------------===//
