@@ -1,4 +1,4 @@
-//===- JIT.cpp - lower lpattn loop-level IR to LLVM and JIT it -*- C++ -*-===//
+//===- JIT.cpp - lower loop-level IR to LLVM and JIT it ------- -*- C++ -*-===//
 //
 // The pipeline is spelled out pass by pass, rather than as one
 // convert-to-llvm, so that the order is explicit: the float-cast expansion
@@ -31,6 +31,7 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
 
 using namespace mlir;
@@ -65,9 +66,8 @@ void lpattn::buildCPULoweringPipeline(OpPassManager &pm) {
 llvm::Expected<std::unique_ptr<ExecutionEngine>>
 lpattn::compileToJIT(ModuleOp module, unsigned optLevel) {
   if (optLevel > 3)
-    return llvm::createStringError("optimization level " +
-                                   std::to_string(optLevel) +
-                                   " is not in 0..3");
+    return llvm::createStringError(
+        "optimization level " + std::to_string(optLevel) + " is not in 0..3");
   MLIRContext *context = module.getContext();
 
   // Collect the diagnostics of a failing pass into the returned error
@@ -114,6 +114,17 @@ lpattn::compileToJIT(ModuleOp module, unsigned optLevel) {
                                                targetMachine->get());
   ExecutionEngineOptions options;
   options.transformer = transformer;
+  // Runtime functions the upstream lowerings call (memrefCopy for
+  // memref.copy between non-contiguous memrefs).
+  llvm::SmallVector<llvm::StringRef, 1> sharedLibs;
+#ifdef LPATTN_MLIR_C_RUNNER_UTILS
+  if (!llvm::sys::fs::exists(LPATTN_MLIR_C_RUNNER_UTILS))
+    return llvm::createStringError(
+        "MLIR's C runner utils library " LPATTN_MLIR_C_RUNNER_UTILS
+        " (from libmlir-22-dev) is missing");
+  sharedLibs.push_back(LPATTN_MLIR_C_RUNNER_UTILS);
+#endif
+  options.sharedLibPaths = sharedLibs;
   options.jitCodeGenOptLevel = static_cast<llvm::CodeGenOptLevel>(optLevel);
   return ExecutionEngine::create(module, options,
                                  std::move(targetMachine.get()));

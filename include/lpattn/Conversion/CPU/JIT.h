@@ -1,4 +1,4 @@
-//===- JIT.h - lower lpattn loop-level IR to LLVM and JIT it ----*- C++ -*-===//
+//===- JIT.h - lower loop-level IR to LLVM and JIT it --------- -*- C++ -*-===//
 //
 // The CPU execution path shared by lpattn-run and the execution tests:
 // one pass pipeline from bufferized, loop-level IR (func, scf, arith, math,
@@ -29,7 +29,9 @@ void buildCPULoweringPipeline(mlir::OpPassManager &pm);
 /// Lowers `module` in place with buildCPULoweringPipeline and JIT-compiles
 /// it for the host CPU (its full feature set, so vector code uses e.g.
 /// AVX-512 where present) at LLVM optimization level `optLevel` (0 to 3).
-/// On failure the error carries the diagnostics of the failing pass.
+/// MLIR's C runner utils library is loaded for the runtime functions the
+/// upstream lowerings call (memrefCopy). On failure the error carries the
+/// diagnostics of the failing pass.
 /// Functions to be called through ExecutionEngine::invoke need the
 /// `llvm.emit_c_interface` attribute.
 llvm::Expected<std::unique_ptr<mlir::ExecutionEngine>>
