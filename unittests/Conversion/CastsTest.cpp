@@ -12,7 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "CastKernels.h"
+#include "CastKernelsFixture.h"
 
 #include "lpattn/Conversion/CPU/JIT.h"
 #include "lpattn/Dialect/LPAttn/IR/LPAttnDialect.h"
@@ -82,35 +82,15 @@ std::string hex(uint32_t bits, unsigned width) {
          << examples;
 }
 
-class CastsTest : public ::testing::Test {
+class CastsTest : public CastKernelsFixture {
 protected:
-  static void SetUpTestSuite() {
-    auto created = CastKernels::create(/*optLevel=*/3);
-    if (!created) {
-      compileError = llvm::toString(created.takeError());
-      return;
-    }
-    kernels = std::move(*created);
-  }
-  static void TearDownTestSuite() { kernels.reset(); }
-  void SetUp() override {
-    ASSERT_TRUE(kernels) << "compiling the cast kernels failed:\n"
-                         << compileError;
-  }
-
   static std::vector<TruncCast> everyTruncCast() {
     std::vector<TruncCast> all = allTruncCasts();
     for (const TruncCast &cast : arithTruncCasts())
       all.push_back(cast);
     return all;
   }
-
-  static std::unique_ptr<CastKernels> kernels;
-  static std::string compileError;
 };
-
-std::unique_ptr<CastKernels> CastsTest::kernels;
-std::string CastsTest::compileError;
 
 TEST_F(CastsTest, TruncExactOnRoundingBoundaries) {
   std::vector<uint32_t> inputs = boundaryInputs();

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CastKernelsFixture.h"
 #include "CudaReference.h"
 
 #include "llvm/Support/Format.h"
@@ -77,27 +78,7 @@ TEST(CudaCastsTest, EncodeRNEMatchesCUDA) {
     }));
 }
 
-class CudaJITCastsTest : public ::testing::Test {
-protected:
-  static void SetUpTestSuite() {
-    auto created = CastKernels::create(/*optLevel=*/3);
-    if (!created) {
-      compileError = llvm::toString(created.takeError());
-      return;
-    }
-    kernels = std::move(*created);
-  }
-  static void TearDownTestSuite() { kernels.reset(); }
-  void SetUp() override {
-    ASSERT_TRUE(kernels) << "compiling the cast kernels failed:\n"
-                         << compileError;
-  }
-  static std::unique_ptr<CastKernels> kernels;
-  static std::string compileError;
-};
-
-std::unique_ptr<CastKernels> CudaJITCastsTest::kernels;
-std::string CudaJITCastsTest::compileError;
+class CudaJITCastsTest : public CastKernelsFixture {};
 
 TEST_F(CudaJITCastsTest, ExpansionMatchesCUDA) {
   const std::vector<uint32_t> &inputs = sampleInputs();
