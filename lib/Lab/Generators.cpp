@@ -70,6 +70,15 @@ static Error checkSinkParams(llvm::StringRef generator, const SinkParams &sinks,
   return Error::success();
 }
 
+/// Zero Q [1, H, Nq, D], K and V [1, H, Nk, D] of a generated attention.
+static void allocateInputs(AttentionInputs &inputs, int64_t numHeads,
+                           int64_t numQueries, int64_t numKeys,
+                           int64_t headDim) {
+  inputs.q = HostTensor::zeros({1, numHeads, numQueries, headDim});
+  inputs.k = HostTensor::zeros({1, numHeads, numKeys, headDim});
+  inputs.v = HostTensor::zeros({1, numHeads, numKeys, headDim});
+}
+
 Expected<SinkAttention>
 lpattn::lab::generateSinkAttention(const SinkAttentionOptions &options) {
   const int64_t numHeads = options.numHeads, numQueries = options.numQueries,
@@ -90,9 +99,7 @@ lpattn::lab::generateSinkAttention(const SinkAttentionOptions &options) {
   double sigma = std::pow(scale * scale * double(headDim - 1), -0.25);
   SinkAttention result;
   result.scale = scale;
-  result.q = HostTensor::zeros({1, numHeads, numQueries, headDim});
-  result.k = HostTensor::zeros({1, numHeads, numKeys, headDim});
-  result.v = HostTensor::zeros({1, numHeads, numKeys, headDim});
+  allocateInputs(result, numHeads, numQueries, numKeys, headDim);
   NormalSampler normal(options.seed);
   for (int64_t h = 0; h < numHeads; ++h) {
     for (int64_t m = 0; m < numQueries; ++m) {
@@ -161,9 +168,7 @@ lpattn::lab::generateOffsetAttention(const OffsetAttentionOptions &options) {
   OffsetAttention result;
   result.scale = 1.0 / std::sqrt(double(headDim));
   result.offset = double(a) * double(b); // 24 x 24 bits: exact in double.
-  result.q = HostTensor::zeros({1, numHeads, numQueries, headDim});
-  result.k = HostTensor::zeros({1, numHeads, numKeys, headDim});
-  result.v = HostTensor::zeros({1, numHeads, numKeys, headDim});
+  allocateInputs(result, numHeads, numQueries, numKeys, headDim);
   NormalSampler normal(options.seed);
   for (int64_t h = 0; h < numHeads; ++h) {
     for (int64_t m = 0; m < numQueries; ++m) {
@@ -221,9 +226,7 @@ lpattn::lab::generateTiedMaxAttention(const TiedMaxAttentionOptions &options) {
   double sigma = std::pow(scale * scale * double(headDim - 1), -0.25);
   AttentionInputs result;
   result.scale = scale;
-  result.q = HostTensor::zeros({1, numHeads, numQueries, headDim});
-  result.k = HostTensor::zeros({1, numHeads, numKeys, headDim});
-  result.v = HostTensor::zeros({1, numHeads, numKeys, headDim});
+  allocateInputs(result, numHeads, numQueries, numKeys, headDim);
   NormalSampler normal(options.seed);
   for (int64_t h = 0; h < numHeads; ++h) {
     for (int64_t m = 0; m < numQueries; ++m) {

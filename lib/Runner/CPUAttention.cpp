@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 
 using namespace mlir;
 using namespace lpattn;
@@ -217,9 +218,9 @@ namespace {
 struct HostBuffer {
   std::vector<uint8_t> bytes;
   StridedMemRefType<char, 4> desc4;
-  StridedMemRefType<char, 1> desc1;
 
-  void setup4(llvm::ArrayRef<int64_t> shape, unsigned elementBytes) {
+  /// An identity-layout 4-D descriptor of `bytes`.
+  void setup4(llvm::ArrayRef<int64_t> shape) {
     desc4.basePtr = desc4.data = reinterpret_cast<char *>(bytes.data());
     desc4.offset = 0;
     int64_t stride = 1;
@@ -228,7 +229,6 @@ struct HostBuffer {
       desc4.strides[i] = stride;
       stride *= shape[i];
     }
-    (void)elementBytes;
   }
 };
 
@@ -277,12 +277,12 @@ CPUAttention::run(const lab::HostTensor &q, const lab::HostTensor &k,
   qb.bytes = encodeAll(q.data, sig.queryFormat);
   kb.bytes = encodeAll(k.data, sig.keyFormat);
   vb.bytes = encodeAll(v.data, sig.valueFormat);
-  qb.setup4(sig.query, 0);
-  kb.setup4(sig.key, 0);
-  vb.setup4(sig.value, 0);
+  qb.setup4(sig.query);
+  kb.setup4(sig.key);
+  vb.setup4(sig.value);
   if (sig.hasMask) {
     mb.bytes = encodeAll(mask->data, FloatFormat::F32);
-    mb.setup4(sig.mask, 0);
+    mb.setup4(sig.mask);
   }
   int64_t stats[2] = {0, 0};
   StridedMemRefType<int64_t, 1> statsDesc{stats, stats, 0, {2}, {1}};

@@ -324,3 +324,18 @@ std::vector<uint32_t> casts::randomInputs(size_t count, uint32_t seed) {
   }
   return inputs;
 }
+
+std::vector<uint8_t> lpattn::casts::allCodes(FloatFormat format) {
+  unsigned width = getBitWidth(format);
+  size_t count = size_t(1) << width;
+  std::vector<uint8_t> codes(count * width / 8);
+  for (size_t code = 0; code < count; ++code) {
+    if (width == 8) {
+      codes[code] = uint8_t(code);
+    } else {
+      uint16_t value = uint16_t(code);
+      std::memcpy(&codes[2 * code], &value, 2);
+    }
+  }
+  return codes;
+}

@@ -96,6 +96,10 @@ private:
 /// both signs, several payloads), f32 subnormals and FLT_MAX.
 std::vector<uint32_t> boundaryInputs();
 
+/// Every storage code of a 8- or 16-bit format, in order, as little-endian
+/// bytes (the input of the extension kernels).
+std::vector<uint8_t> allCodes(FloatFormat format);
+
 /// `count` f32 bit patterns from a fixed-seed generator: half uniform over
 /// all 2^32 patterns, half with exponents in the ranges of the narrow
 /// formats (where uniform patterns rarely land).

@@ -100,15 +100,7 @@ TEST_F(CudaJITCastsTest, ExtensionMatchesCUDAOnEveryCode) {
   for (FloatFormat from : extendFormats()) {
     unsigned width = getBitWidth(from);
     size_t count = size_t(1) << width;
-    std::vector<uint8_t> codes(count * width / 8);
-    for (size_t code = 0; code < count; ++code) {
-      if (width == 8) {
-        codes[code] = uint8_t(code);
-      } else {
-        uint16_t value = uint16_t(code);
-        std::memcpy(&codes[2 * code], &value, 2);
-      }
-    }
+    std::vector<uint8_t> codes = allCodes(from);
     std::vector<float> out(count);
     llvm::Error error = kernels->extend(from, KernelForm::Vector, codes.data(),
                                         out.data(), count);
