@@ -21,29 +21,6 @@ static constexpr FloatFormat kAllFormats[] = {
     FloatFormat::F32, FloatFormat::F16, FloatFormat::BF16,
     FloatFormat::F8E4M3FN, FloatFormat::F8E5M2};
 
-llvm::StringRef lpattn::getFormatName(FloatFormat format) {
-  switch (format) {
-  case FloatFormat::F32:
-    return "f32";
-  case FloatFormat::F16:
-    return "f16";
-  case FloatFormat::BF16:
-    return "bf16";
-  case FloatFormat::F8E4M3FN:
-    return "f8E4M3FN";
-  case FloatFormat::F8E5M2:
-    return "f8E5M2";
-  }
-  llvm_unreachable("unknown FloatFormat");
-}
-
-std::optional<FloatFormat> lpattn::parseFloatFormat(llvm::StringRef name) {
-  for (FloatFormat format : kAllFormats)
-    if (getFormatName(format) == name)
-      return format;
-  return std::nullopt;
-}
-
 const llvm::fltSemantics &lpattn::getSemantics(FloatFormat format) {
   switch (format) {
   case FloatFormat::F32:

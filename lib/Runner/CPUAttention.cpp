@@ -2,22 +2,20 @@
 
 #include "lpattn/Runner/CPUAttention.h"
 
-#include "lpattn/Conversion/CPU/JIT.h"
+#include "lpattn/ExecutionEngine/JIT.h"
 #include "lpattn/Dialect/LPAttn/IR/LPAttnDialect.h"
-#include "lpattn/Dialect/LPAttn/Transforms/Passes.h"
+#include "lpattn/Pipelines/Pipelines.h"
 
-#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
-#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
-#include "mlir/Transforms/Passes.h"
-#include "llvm/Support/FormatVariadic.h"
+#include "mlir/IR/Verifier.h"
 
 #include <chrono>
 #include <cmath>
@@ -31,92 +29,70 @@ using namespace lpattn;
 // AttentionProblem
 //===----------------------------------------------------------------------===//
 
-static std::string tensorType(llvm::ArrayRef<int64_t> shape,
-                              FloatFormat format) {
-  std::string text = "tensor<";
-  for (int64_t d : shape)
-    text += std::to_string(d) + "x";
-  return text + getFormatName(format).str() + ">";
+/// A fresh context with every dialect the CPU pipeline meets.
+static std::unique_ptr<MLIRContext> createContext() {
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registry.insert<LPAttnDialect>();
+  auto context = std::make_unique<MLIRContext>(registry);
+  context->loadAllAvailableDialects();
+  return context;
+}
+
+static RankedTensorType tensorOf(MLIRContext *ctx, ArrayRef<int64_t> shape,
+                                 FloatFormat format) {
+  return RankedTensorType::get(shape, getType(ctx, format));
+}
+
+OwningOpRef<ModuleOp> AttentionProblem::buildModule(MLIRContext &ctx) const {
+  OpBuilder b(&ctx);
+  Location loc = b.getUnknownLoc();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module->getBody());
+
+  int64_t dv = valueDim ? valueDim : headDim;
+  SmallVector<Type> args{
+      tensorOf(&ctx, {batch, qHeads, qLen, headDim}, policy.qk),
+      tensorOf(&ctx, {batch, kvHeads, kvLen, headDim}, policy.qk),
+      tensorOf(&ctx, {batch, kvHeads, kvLen, dv}, policy.v)};
+  if (mask)
+    args.push_back(tensorOf(&ctx, {1, 1, qLen, kvLen}, FloatFormat::F32));
+  if (descales)
+    args.append(3, b.getF32Type());
+  Type result = tensorOf(&ctx, {batch, qHeads, qLen, dv}, policy.out);
+  auto func = func::FuncOp::create(b, loc, "attention",
+                                   b.getFunctionType(args, {result}));
+  Block *body = func.addEntryBlock();
+  b.setInsertionPointToStart(body);
+
+  std::optional<float> scale;
+  if (softmaxScale > 0)
+    scale = static_cast<float>(softmaxScale);
+  std::optional<double> betaOpt, tolOpt;
+  if (beta > 0)
+    betaOpt = beta;
+  if (tol > 0)
+    tolOpt = tol;
+  auto attention = AttentionOp::create(
+      b, loc, body->getArgument(0), body->getArgument(1),
+      body->getArgument(2), PrecisionPolicyAttr::get(&ctx, policy),
+      mask ? body->getArgument(3) : Value(),
+      descales ? body->getArguments().take_back(3) : ValueRange(), scale,
+      pScale, kvOrder,
+      SoftmaxAttr::getWithDefaults(&ctx, softmax, betaOpt, tolOpt), causal,
+      {tileQ, tileKV});
+  func::ReturnOp::create(b, loc, attention.getResult());
+  return module;
 }
 
 std::string AttentionProblem::toMLIR() const {
-  int64_t dv = valueDim ? valueDim : headDim;
-  std::string q = tensorType({batch, qHeads, qLen, headDim}, policy.qk);
-  std::string k = tensorType({batch, kvHeads, kvLen, headDim}, policy.qk);
-  std::string v = tensorType({batch, kvHeads, kvLen, dv}, policy.v);
-  std::string o = tensorType({batch, qHeads, qLen, dv}, policy.out);
-  std::string m = tensorType({1, 1, qLen, kvLen}, FloatFormat::F32);
-  std::string args = "%q: " + q + ", %k: " + k + ", %v: " + v;
-  std::string operands = "%q, %k, %v";
-  std::string types = q + ", " + k + ", " + v;
-  if (mask) {
-    args += ", %mask: " + m;
-    operands += " mask(%mask)";
-    types += ", " + m;
-  }
-  if (descales) {
-    args += ", %q_ds: f32, %k_ds: f32, %v_ds: f32";
-    operands += " descale(%q_ds, %k_ds, %v_ds)";
-  }
-  auto name = [](FloatFormat f) { return getFormatName(f).str(); };
-  std::string text = llvm::formatv(
-      "func.func @attention({0}) -> {1} {{\n"
-      "  %o = lpattn.attention {2}\n"
-      "    policy = <qk = {3}, score = {4}, p = {5}, v = {6}, acc = {7}, "
-      "out = {8}, overflow = {9}>\n",
-      args, o, operands, name(policy.qk), name(policy.score),
-      name(policy.p), name(policy.v), name(policy.acc), name(policy.out),
-      stringifyOverflowMode(policy.overflow));
-  double scale = softmaxScale > 0 ? softmaxScale : 1.0 / std::sqrt(headDim);
-  text += llvm::formatv("    scale = {0:e} p_scale = {1:e} kv_order = {2} "
-                        "softmax = {3}",
-                        scale, pScale, stringifyKVOrder(kvOrder),
-                        stringifySoftmaxVariant(softmax));
-  if (softmax == SoftmaxVariant::BiasCorrected && (beta > 0 || tol > 0))
-    text += llvm::formatv("(beta = {0:e}, tol = {1:e})", beta > 0 ? beta : 2.0,
-                          tol > 0 ? tol : 1e-3);
-  if (softmax == SoftmaxVariant::Pasa && beta > 0)
-    text += llvm::formatv("(beta = {0:e})", beta);
-  text += llvm::formatv(" causal = {0} tiles = [{1}, {2}]\n",
-                        causal ? "true" : "false", tileQ, tileKV);
-  text += "    : " + types + " -> " + o + "\n  return %o : " + o + "\n}\n";
+  std::unique_ptr<MLIRContext> context = createContext();
+  OwningOpRef<ModuleOp> module = buildModule(*context);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module->print(os);
   return text;
-}
-
-//===----------------------------------------------------------------------===//
-// Pipeline
-//===----------------------------------------------------------------------===//
-
-void lpattn::buildCPUAttentionPipeline(OpPassManager &pm,
-                                       const CPUCompileOptions &options) {
-  OpPassManager &funcPM = pm.nest<func::FuncOp>();
-  LPAttnTileOptions tile;
-  tile.tileQ = options.tileQ;
-  tile.tileKV = options.tileKV;
-  funcPM.addPass(createLPAttnTile(tile));
-  if (options.collapseSinkKeys) {
-    LPAttnCountCollapseOptions count;
-    count.sinkKeys = *options.collapseSinkKeys;
-    funcPM.addPass(createLPAttnCountCollapse(count));
-  }
-  funcPM.addPass(createLPAttnCPUMatmulLayout());
-  // lpattn.truncf on whole tiles becomes a linalg.generic of scalar casts.
-  funcPM.addPass(createConvertElementwiseToLinalgPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.allowReturnAllocsFromLoops = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  // Equal subviews become one value, and the copy of a result tile onto
-  // itself (in-place normalize) folds away.
-  pm.addPass(createCSEPass());
-  pm.addPass(createCanonicalizerPass());
-  bufferization::buildBufferDeallocationPipeline(pm);
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
-  pm.addPass(createCanonicalizerPass());
 }
 
 //===----------------------------------------------------------------------===//
@@ -132,44 +108,70 @@ static std::vector<int64_t> shapeOf(Type type) {
                               shaped.getShape().end());
 }
 
+/// Collects errors and remarks into a string, so that callers decide what
+/// to show. The "see current operation" notes that would repeat the whole op
+/// in generic form are left out.
+namespace {
+struct DiagnosticCollector {
+  std::string text;
+  llvm::raw_string_ostream os{text};
+  ScopedDiagnosticHandler handler;
+  explicit DiagnosticCollector(MLIRContext *ctx)
+      : handler(ctx, [this](Diagnostic &diag) {
+          const char *severity =
+              diag.getSeverity() == DiagnosticSeverity::Error ? "error: " : "";
+          os << diag.getLocation() << ": " << severity << diag << "\n";
+          return success();
+        }) {}
+};
+} // namespace
+
 llvm::Expected<std::unique_ptr<CPUAttention>>
 CPUAttention::compile(llvm::StringRef mlirText,
                       const CPUCompileOptions &options) {
+  // Declared first, so that the module and the diagnostic handler below go
+  // before the context they live in.
   std::unique_ptr<CPUAttention> result(new CPUAttention());
-  DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registry.insert<LPAttnDialect>();
-  result->context = std::make_unique<MLIRContext>(registry);
-  MLIRContext *ctx = result->context.get();
-  ctx->loadAllAvailableDialects();
-
-  std::string diagnostics;
-  llvm::raw_string_ostream os(diagnostics);
-  // Errors and remarks only: the "see current operation" notes repeat the
-  // whole op in generic form.
-  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
-    const char *severity = diag.getSeverity() == DiagnosticSeverity::Error
-                               ? "error: "
-                               : "";
-    os << diag.getLocation() << ": " << severity << diag << "\n";
-    return success();
-  });
-
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(mlirText, ctx);
+  result->context = createContext();
+  DiagnosticCollector diagnostics(result->context.get());
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(mlirText, result->context.get());
   if (!module)
-    return llvm::createStringError("invalid input:\n" + diagnostics);
+    return llvm::createStringError("invalid input:\n" + diagnostics.text);
+  if (llvm::Error err = result->compileModule(*module, options))
+    return std::move(err);
+  return std::move(result);
+}
+
+llvm::Expected<std::unique_ptr<CPUAttention>>
+CPUAttention::compile(const AttentionProblem &problem,
+                      const CPUCompileOptions &options) {
+  std::unique_ptr<CPUAttention> result(new CPUAttention());
+  result->context = createContext();
+  DiagnosticCollector diagnostics(result->context.get());
+  OwningOpRef<ModuleOp> module = problem.buildModule(*result->context);
+  if (failed(verify(*module)))
+    return llvm::createStringError("invalid problem:\n" + diagnostics.text);
+  if (llvm::Error err = result->compileModule(*module, options))
+    return std::move(err);
+  return std::move(result);
+}
+
+llvm::Error CPUAttention::compileModule(ModuleOp module,
+                                        const CPUCompileOptions &options) {
+  MLIRContext *ctx = context.get();
+  DiagnosticCollector diagnostics(ctx);
 
   // The one attention and its function.
   SmallVector<AttentionOp> ops;
-  module->walk([&](AttentionOp op) { ops.push_back(op); });
+  module.walk([&](AttentionOp op) { ops.push_back(op); });
   if (ops.size() != 1)
     return llvm::createStringError(
         "expected exactly one lpattn.attention, found " +
         std::to_string(ops.size()));
   AttentionOp op = ops.front();
   auto func = op->getParentOfType<func::FuncOp>();
-  Signature &sig = result->signature;
+  Signature &sig = signature;
   sig.funcName = func.getSymName().str();
   // The function must pass its arguments straight to the op.
   SmallVector<Value> expected{op.getQuery(), op.getKey(), op.getValue()};
@@ -200,15 +202,19 @@ CPUAttention::compile(llvm::StringRef mlirText,
                 UnitAttr::get(ctx));
 
   PassManager pm(ctx, ModuleOp::getOperationName());
-  buildCPUAttentionPipeline(pm, options);
-  if (failed(pm.run(*module)))
+  LPAttnPipelineOptions pipeline;
+  pipeline.tileQ = options.tileQ;
+  pipeline.tileKV = options.tileKV;
+  pipeline.countCollapse = options.collapseSinkKeys.value_or(-1);
+  buildLPAttnCPUPipeline(pm, pipeline);
+  if (failed(pm.run(module)))
     return llvm::createStringError("compiling the attention failed:\n" +
-                                   diagnostics);
-  auto engine = compileToJIT(*module, options.optLevel);
-  if (!engine)
-    return engine.takeError();
-  result->engine = std::move(*engine);
-  return std::move(result);
+                                   diagnostics.text);
+  auto jit = compileToJIT(module, options.optLevel);
+  if (!jit)
+    return jit.takeError();
+  engine = std::move(*jit);
+  return llvm::Error::success();
 }
 
 namespace {

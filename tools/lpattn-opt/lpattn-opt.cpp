@@ -7,7 +7,7 @@
 
 #include "lpattn/Dialect/LPAttn/IR/LPAttnDialect.h"
 #include "lpattn/Dialect/LPAttn/Transforms/Passes.h"
-#include "lpattn/Dialect/LPAttn/Transforms/Pipelines.h"
+#include "lpattn/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"

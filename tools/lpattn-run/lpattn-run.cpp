@@ -309,19 +309,21 @@ int main(int argc, char **argv) {
   std::unique_ptr<CPUAttention> attention;
   double softmaxScale = 1.0 / std::sqrt(double(headDim));
   auto compile = [&](double s) {
-    std::string text = mlirText;
-    if (text.empty()) {
-      AttentionProblem problem = describedProblem();
-      problem.pScale = s;
-      text = problem.toMLIR();
-    }
-    if (printIR)
-      llvm::outs() << text << "\n";
     CPUCompileOptions options;
     options.collapseSinkKeys = sinkKeys;
     options.tileQ = tileQ;
     options.tileKV = tileKV;
-    attention = orFail(CPUAttention::compile(text, options));
+    if (mlirText.empty()) {
+      AttentionProblem problem = describedProblem();
+      problem.pScale = s;
+      if (printIR)
+        llvm::outs() << problem.toMLIR() << "\n";
+      attention = orFail(CPUAttention::compile(problem, options));
+    } else {
+      if (printIR)
+        llvm::outs() << mlirText << "\n";
+      attention = orFail(CPUAttention::compile(mlirText, options));
+    }
     softmaxScale = 1.0 / std::sqrt(double(attention->getSignature().query[3]));
   };
 

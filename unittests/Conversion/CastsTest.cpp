@@ -2,7 +2,7 @@
 //
 // Runs lpattn.truncf (every target format and overflow mode), arith.truncf
 // to FP8 and arith.extf, expanded by lpattn-expand-float-casts, lowered by
-// lpattn::buildCPULoweringPipeline and JIT-compiled, in both vector and
+// lpattn::buildLPAttnCPULoopsToLLVMPipeline and JIT-compiled, in both vector and
 // scalar form, and compares the bits with lpattn::encodeRNE / decode:
 // on every rounding boundary of every format (each code's value, the
 // midpoint to its neighbour and the f32 neighbours of both), on 10 million
@@ -14,7 +14,7 @@
 
 #include "CastKernelsFixture.h"
 
-#include "lpattn/Conversion/CPU/JIT.h"
+#include "lpattn/ExecutionEngine/JIT.h"
 #include "lpattn/Dialect/LPAttn/IR/LPAttnDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -305,7 +305,7 @@ TEST(CPULoweringTest, TensorCastIsAClearError) {
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::parseSourceString<mlir::ModuleOp>(source, &context);
   ASSERT_TRUE(module);
-  auto engine = compileToJIT(*module);
+  auto engine = lowerAndJIT(*module);
   ASSERT_FALSE(static_cast<bool>(engine));
   std::string message = llvm::toString(engine.takeError());
   EXPECT_NE(message.find("lowering to the LLVM dialect failed"),
@@ -334,7 +334,7 @@ TEST(CPULoweringTest, StridedMemrefCopyRuns) {
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::parseSourceString<mlir::ModuleOp>(source, &context);
   ASSERT_TRUE(module);
-  auto engine = compileToJIT(*module);
+  auto engine = lowerAndJIT(*module);
   ASSERT_TRUE(static_cast<bool>(engine)) << llvm::toString(engine.takeError());
 
   float src[16], dst[4] = {0, 0, 0, 0};

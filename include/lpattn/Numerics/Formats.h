@@ -22,13 +22,14 @@
 
 namespace lpattn {
 
-/// The element formats lpattn computes in.
-enum class FloatFormat : uint8_t { F32, F16, BF16, F8E4M3FN, F8E5M2 };
-
 /// MLIR spelling of a format ("f32", "f16", "bf16", "f8E4M3FN", "f8E5M2").
-llvm::StringRef getFormatName(FloatFormat format);
+inline llvm::StringRef getFormatName(FloatFormat format) {
+  return stringifyFloatFormat(format);
+}
 /// Inverse of getFormatName; nullopt for any other name.
-std::optional<FloatFormat> parseFloatFormat(llvm::StringRef name);
+inline std::optional<FloatFormat> parseFloatFormat(llvm::StringRef name) {
+  return symbolizeFloatFormat(name);
+}
 /// The format of APFloat semantics `sem`; nullopt if lpattn does not use it.
 std::optional<FloatFormat> getFloatFormat(const llvm::fltSemantics &sem);
 const llvm::fltSemantics &getSemantics(FloatFormat format);

@@ -1,8 +1,9 @@
 //===- CPUAttention.h - compile and run an attention on the CPU -*- C++ -*-===//
 //
-// The CPU path of lpattn: an lpattn.attention (from .mlir text or from a
-// described problem) through lpattn-tile and its safeguards, to loops, to
-// LLVM, JIT-compiled and run in process on host data. Every rounding the
+// The CPU path of lpattn: an lpattn.attention (parsed from .mlir text, or
+// built from a described problem) through lpattn-cpu-pipeline (the tile
+// level with its safeguards, loops, LLVM), JIT-compiled and run in process on
+// host data. Every rounding the
 // GPU would do (input, P and output casts, low-precision accumulators) is
 // emulated bit-exactly, so the numerics can be measured on any machine.
 //
@@ -13,8 +14,11 @@
 
 #include "lpattn/Lab/HostTensor.h"
 #include "lpattn/Numerics/Formats.h"
+#include "lpattn/Numerics/Rules.h"
 
-#include "mlir/Pass/PassManager.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
 #include "llvm/Support/Error.h"
 
 #include <array>
@@ -29,8 +33,10 @@ class MLIRContext;
 
 namespace lpattn {
 
-/// One attention described by its sizes and numerics; toMLIR() writes the
-/// `func.func @attention` holding the matching lpattn.attention.
+/// One attention described by its sizes and numerics. buildModule builds
+/// the `func.func @attention` holding the matching lpattn.attention with the
+/// op's builder; zero-valued numerics take the op's defaults
+/// (lpattn/Numerics/Rules.h).
 struct AttentionProblem {
   int64_t batch = 1, qHeads = 1, kvHeads = 1;
   int64_t qLen = 128, kvLen = 128, headDim = 64;
@@ -44,8 +50,11 @@ struct AttentionProblem {
   bool causal = false;
   bool mask = false;     ///< an additive [1, 1, Nq, Nk] f32 mask operand
   bool descales = false; ///< q, k, v descale operands
-  int64_t tileQ = 64, tileKV = 64;
+  int64_t tileQ = kDefaultTileQ, tileKV = kDefaultTileKV;
 
+  /// The module holding @attention(Q, K, V[, mask][, q_ds, k_ds, v_ds]).
+  mlir::OwningOpRef<mlir::ModuleOp> buildModule(mlir::MLIRContext &ctx) const;
+  /// That module, printed (for --print-ir and tests).
   std::string toMLIR() const;
 };
 
@@ -54,7 +63,8 @@ struct CPUCompileOptions {
   /// Count collapsed P (lpattn-count-collapse) over keys >= this; none: off.
   std::optional<int64_t> collapseSinkKeys;
   unsigned optLevel = 3;
-  int64_t tileQ = 64, tileKV = 64; ///< when the op has no `tiles`
+  int64_t tileQ = kDefaultTileQ, tileKV = kDefaultTileKV; ///< when the op
+                                                           ///< has no `tiles`
 };
 
 /// One run's results.
@@ -68,13 +78,6 @@ struct CPURunResult {
   }
 };
 
-/// The tensor-level half of the CPU pipeline, on a module holding
-/// lpattn.attention: lpattn-tile (+ lpattn-count-collapse), the CPU matmul
-/// layout, bufferization and linalg to loops. buildCPULoweringPipeline
-/// (Conversion/CPU/JIT.h) takes it from there to LLVM.
-void buildCPUAttentionPipeline(mlir::OpPassManager &pm,
-                               const CPUCompileOptions &options);
-
 /// A compiled attention, ready to run many times.
 class CPUAttention {
 public:
@@ -83,6 +86,10 @@ public:
   /// them, in that order; it returns the op's result).
   static llvm::Expected<std::unique_ptr<CPUAttention>>
   compile(llvm::StringRef mlirText, const CPUCompileOptions &options = {});
+  /// Compiles `problem`, built as IR with the op's builder.
+  static llvm::Expected<std::unique_ptr<CPUAttention>>
+  compile(const AttentionProblem &problem,
+          const CPUCompileOptions &options = {});
 
   /// Runs on float data: each input is first rounded to its operand type
   /// (round to nearest even, satfinite). `descales` are used only if the
@@ -106,6 +113,10 @@ public:
 
 private:
   CPUAttention();
+  /// Compiles the function of `module` (in `context`) holding its one
+  /// lpattn.attention with lpattn-cpu-pipeline and JITs it.
+  llvm::Error compileModule(mlir::ModuleOp module,
+                            const CPUCompileOptions &options);
   std::unique_ptr<mlir::MLIRContext> context;
   std::unique_ptr<mlir::ExecutionEngine> engine;
   Signature signature;

@@ -1,6 +1,7 @@
 //===- LPAttnDialect.cpp - lpattn dialect and attributes ------------------===//
 
 #include "lpattn/Dialect/LPAttn/IR/LPAttnDialect.h"
+#include "lpattn/Numerics/Rules.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -34,9 +35,33 @@ std::optional<FloatFormat> lpattn::getFloatFormat(Type type) {
   return getFloatFormat(floatType.getFloatSemantics());
 }
 
+FloatType lpattn::getType(MLIRContext *context, FloatFormat format) {
+  switch (format) {
+  case FloatFormat::F32:
+    return Float32Type::get(context);
+  case FloatFormat::F16:
+    return Float16Type::get(context);
+  case FloatFormat::BF16:
+    return BFloat16Type::get(context);
+  case FloatFormat::F8E4M3FN:
+    return Float8E4M3FNType::get(context);
+  case FloatFormat::F8E5M2:
+    return Float8E5M2Type::get(context);
+  }
+  llvm_unreachable("unknown FloatFormat");
+}
+
 //===----------------------------------------------------------------------===//
 // PrecisionPolicyAttr
 //===----------------------------------------------------------------------===//
+
+PrecisionPolicyAttr PrecisionPolicyAttr::get(MLIRContext *context,
+                                             const PrecisionPolicy &policy) {
+  return get(context, getType(context, policy.qk),
+             getType(context, policy.score), getType(context, policy.p),
+             getType(context, policy.v), getType(context, policy.acc),
+             getType(context, policy.out), policy.overflow);
+}
 
 LogicalResult
 PrecisionPolicyAttr::verify(function_ref<InFlightDiagnostic()> emitError,
@@ -113,7 +138,7 @@ void PrecisionPolicyAttr::print(AsmPrinter &printer) const {
   printer << "<qk = " << getQk() << ", score = " << getScore()
           << ", p = " << getP() << ", v = " << getV() << ", acc = " << getAcc()
           << ", out = " << getOut()
-          << ", overflow = " << stringifyOverflowMode(getOverflow()) << ">";
+          << ", overflow = " << StringRef(stringifyOverflowMode(getOverflow())) << ">";
 }
 
 PrecisionPolicy PrecisionPolicyAttr::toPolicy() const {
@@ -126,4 +151,126 @@ PrecisionPolicy PrecisionPolicyAttr::toPolicy() const {
   policy.out = *lpattn::getFloatFormat(getOut());
   policy.overflow = getOverflow();
   return policy;
+}
+
+//===----------------------------------------------------------------------===//
+// SoftmaxAttr
+//===----------------------------------------------------------------------===//
+
+static std::optional<double> valueOf(FloatAttr attr) {
+  if (!attr)
+    return std::nullopt;
+  return attr.getValueAsDouble();
+}
+
+static FloatAttr attrOf(MLIRContext *context, std::optional<double> value) {
+  if (!value)
+    return {};
+  return FloatAttr::get(Float64Type::get(context), *value);
+}
+
+std::optional<double> SoftmaxAttr::getBetaValue() const {
+  return valueOf(getBeta());
+}
+std::optional<double> SoftmaxAttr::getTolValue() const {
+  return valueOf(getTol());
+}
+
+SoftmaxAttr SoftmaxAttr::getExact(MLIRContext *context, SoftmaxVariant variant,
+                                  std::optional<double> beta,
+                                  std::optional<double> tol) {
+  return get(context, variant, attrOf(context, beta), attrOf(context, tol));
+}
+
+LogicalResult SoftmaxAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  SoftmaxVariant variant, FloatAttr beta,
+                                  FloatAttr tol) {
+  std::string problem =
+      checkSoftmaxParameters(variant, valueOf(beta), valueOf(tol));
+  if (!problem.empty())
+    return emitError() << problem;
+  return success();
+}
+
+SoftmaxAttr SoftmaxAttr::getWithDefaults(MLIRContext *context,
+                                         SoftmaxVariant variant,
+                                         std::optional<double> beta,
+                                         std::optional<double> tol) {
+  if (!beta)
+    beta = getDefaultSoftmaxBeta(variant);
+  if (!tol)
+    tol = getDefaultSoftmaxTol(variant);
+  return getExact(context, variant, beta, tol);
+}
+
+FailureOr<SoftmaxAttr> SoftmaxAttr::parseBody(AsmParser &parser) {
+  StringRef keyword;
+  llvm::SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseKeyword(&keyword))
+    return failure();
+  std::optional<SoftmaxVariant> variant = symbolizeSoftmaxVariant(keyword);
+  if (!variant)
+    return parser.emitError(loc, "expected softmax 'standard', "
+                                 "'bias_corrected' or 'pasa', got '")
+           << keyword << "'";
+  std::optional<double> beta, tol;
+  auto parseParameter = [&](StringRef name,
+                            std::optional<double> &out) -> ParseResult {
+    double value = 0;
+    if (parser.parseKeyword(name) || parser.parseEqual() ||
+        parser.parseFloat(value))
+      return failure();
+    out = value;
+    return success();
+  };
+  if (succeeded(parser.parseOptionalLParen())) {
+    if (parseParameter("beta", beta) ||
+        (succeeded(parser.parseOptionalComma()) &&
+         parseParameter("tol", tol)) ||
+        parser.parseRParen())
+      return failure();
+  }
+  // Defaults first, so that a parameter the variant does not take is still
+  // reported by the verifier.
+  if (!beta)
+    beta = getDefaultSoftmaxBeta(*variant);
+  if (!tol)
+    tol = getDefaultSoftmaxTol(*variant);
+  MLIRContext *context = parser.getContext();
+  SoftmaxAttr attr = getChecked([&] { return parser.emitError(loc); },
+                                context, *variant, attrOf(context, beta),
+                                attrOf(context, tol));
+  if (!attr)
+    return failure();
+  return attr;
+}
+
+void SoftmaxAttr::printBody(AsmPrinter &printer) const {
+  printer << StringRef(stringifySoftmaxVariant(getVariant()));
+  if (!getBeta() && !getTol())
+    return;
+  printer << "(";
+  if (getBeta()) {
+    printer << "beta = ";
+    printer.printFloat(getBeta().getValue());
+  }
+  if (getTol()) {
+    printer << ", tol = ";
+    printer.printFloat(getTol().getValue());
+  }
+  printer << ")";
+}
+
+Attribute SoftmaxAttr::parse(AsmParser &parser, Type) {
+  FailureOr<SoftmaxAttr> attr;
+  if (parser.parseLess() || failed(attr = parseBody(parser)) ||
+      parser.parseGreater())
+    return {};
+  return *attr;
+}
+
+void SoftmaxAttr::print(AsmPrinter &printer) const {
+  printer << "<";
+  printBody(printer);
+  printer << ">";
 }

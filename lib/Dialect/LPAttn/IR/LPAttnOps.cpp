@@ -1,6 +1,7 @@
 //===- LPAttnOps.cpp - lpattn operations ----------------------------------===//
 
 #include "lpattn/Dialect/LPAttn/IR/LPAttnDialect.h"
+#include "lpattn/Numerics/Rules.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -16,29 +17,40 @@ using namespace lpattn;
 #include "lpattn/Dialect/LPAttn/IR/LPAttnOps.cpp.inc"
 
 //===----------------------------------------------------------------------===//
-// AttentionOp: defaults
+// AttentionOp: builder
 //===----------------------------------------------------------------------===//
 
-float AttentionOp::getDefaultSoftmaxScale(int64_t headDim) {
-  return static_cast<float>(1.0 / std::sqrt(static_cast<double>(headDim)));
-}
+void AttentionOp::build(OpBuilder &builder, OperationState &state, Value query,
+                        Value key, Value value, PrecisionPolicyAttr policy,
+                        Value mask, ValueRange descales,
+                        std::optional<float> softmaxScale, double pScale,
+                        KVOrder kvOrder, SoftmaxAttr softmax, bool causal,
+                        ArrayRef<int64_t> tileSizes) {
+  auto queryType = cast<RankedTensorType>(query.getType());
+  auto valueType = cast<RankedTensorType>(value.getType());
+  // [B, Hq, Nq] of the query, Dv of the value, in the out type.
+  SmallVector<int64_t, 4> resultShape(queryType.getShape());
+  resultShape.back() = valueType.getShape().back();
+  state.addOperands({query, key, value});
+  if (mask)
+    state.addOperands(mask);
+  state.addOperands(descales);
+  state.addTypes(RankedTensorType::get(resultShape, policy.getOut()));
 
-std::optional<double> AttentionOp::getDefaultSoftmaxBeta(SoftmaxVariant v) {
-  switch (v) {
-  case SoftmaxVariant::Standard:
-    return std::nullopt;
-  case SoftmaxVariant::BiasCorrected:
-    return 2.0; // m' = beta * m, as in the LPTF authors' code
-  case SoftmaxVariant::Pasa:
-    return 1.0; // K' = K - beta * mean(K): the full mean
-  }
-  return std::nullopt;
-}
-
-std::optional<double> AttentionOp::getDefaultSoftmaxTol(SoftmaxVariant v) {
-  if (v == SoftmaxVariant::BiasCorrected)
-    return 1e-3;
-  return std::nullopt;
+  Properties &props = state.getOrAddProperties<Properties>();
+  props.policy = policy;
+  props.softmax_scale = builder.getF32FloatAttr(softmaxScale.value_or(
+      getDefaultSoftmaxScale(queryType.getShape().back())));
+  props.p_scale = builder.getF64FloatAttr(pScale);
+  props.kv_order = KVOrderAttr::get(builder.getContext(), kvOrder);
+  props.softmax = softmax ? softmax
+                          : SoftmaxAttr::getWithDefaults(
+                                builder.getContext(), SoftmaxVariant::Standard);
+  props.causal = builder.getBoolAttr(causal);
+  if (!tileSizes.empty())
+    props.tile_sizes = builder.getDenseI64ArrayAttr(tileSizes);
+  props.operandSegmentSizes = {1, 1, 1, mask ? 1 : 0,
+                               static_cast<int32_t>(descales.size())};
 }
 
 //===----------------------------------------------------------------------===//
@@ -48,7 +60,7 @@ std::optional<double> AttentionOp::getDefaultSoftmaxTol(SoftmaxVariant v) {
 //   lpattn.attention %q, %k, %v (mask(%m))? (descale(%qd, %kd, %vd))?
 //       policy = <qk = ..., score = ..., ...>
 //       (scale = f)? (p_scale = f)? (kv_order = kw)?
-//       (softmax = kw (`(` beta = f (`,` tol = f)? `)`)?)?
+//       (softmax = #lpattn.softmax body: kw (`(` beta = f (`,` tol = f)? `)`)?)?
 //       (causal = bool)? (tiles = [br, bc])?
 //       attr-dict `:` type(q), type(k), type(v) (`,` type(mask))? -> type
 //
@@ -56,9 +68,8 @@ std::optional<double> AttentionOp::getDefaultSoftmaxTol(SoftmaxVariant v) {
 // that the IR always states its numerics.
 
 static const llvm::StringRef kElidedAttrs[] = {
-    "policy",       "softmax_scale", "p_scale", "kv_order",
-    "softmax",      "softmax_beta",  "softmax_tol", "causal",
-    "tile_sizes",   "operandSegmentSizes"};
+    "policy", "softmax_scale", "p_scale",    "kv_order",
+    "softmax", "causal",       "tile_sizes", "operandSegmentSizes"};
 
 ParseResult AttentionOp::parse(OpAsmParser &parser, OperationState &result) {
   MLIRContext *ctx = parser.getContext();
@@ -104,7 +115,7 @@ ParseResult AttentionOp::parse(OpAsmParser &parser, OperationState &result) {
     return success();
   };
 
-  std::optional<double> scale, pScale, beta, tol;
+  std::optional<double> scale, pScale;
   llvm::SMLoc scaleLoc = parser.getCurrentLocation();
   if (parseFloatClause("scale", scale) || parseFloatClause("p_scale", pScale))
     return failure();
@@ -123,27 +134,13 @@ ParseResult AttentionOp::parse(OpAsmParser &parser, OperationState &result) {
     kvOrder = *parsed;
   }
 
-  SoftmaxVariant softmax = SoftmaxVariant::Standard;
+  SoftmaxAttr softmax =
+      SoftmaxAttr::getWithDefaults(ctx, SoftmaxVariant::Standard);
   if (succeeded(parser.parseOptionalKeyword("softmax"))) {
-    StringRef kw;
-    llvm::SMLoc loc = parser.getCurrentLocation();
-    if (parser.parseEqual() || parser.parseKeyword(&kw))
+    FailureOr<SoftmaxAttr> parsed;
+    if (parser.parseEqual() || failed(parsed = SoftmaxAttr::parseBody(parser)))
       return failure();
-    std::optional<SoftmaxVariant> parsed = symbolizeSoftmaxVariant(kw);
-    if (!parsed)
-      return parser.emitError(loc, "expected softmax 'standard', "
-                                   "'bias_corrected' or 'pasa', got '")
-             << kw << "'";
     softmax = *parsed;
-    if (succeeded(parser.parseOptionalLParen())) {
-      if (parseFloatClause("beta", beta))
-        return failure();
-      if (succeeded(parser.parseOptionalComma()) &&
-          parseFloatClause("tol", tol))
-        return failure();
-      if (parser.parseRParen())
-        return failure();
-    }
   }
 
   bool causal = false;
@@ -199,15 +196,7 @@ ParseResult AttentionOp::parse(OpAsmParser &parser, OperationState &result) {
   props.softmax_scale = builder.getF32FloatAttr(static_cast<float>(*scale));
   props.p_scale = builder.getF64FloatAttr(pScale.value_or(1.0));
   props.kv_order = KVOrderAttr::get(ctx, kvOrder);
-  props.softmax = SoftmaxVariantAttr::get(ctx, softmax);
-  if (!beta)
-    beta = getDefaultSoftmaxBeta(softmax);
-  if (!tol)
-    tol = getDefaultSoftmaxTol(softmax);
-  if (beta)
-    props.softmax_beta = builder.getF64FloatAttr(*beta);
-  if (tol)
-    props.softmax_tol = builder.getF64FloatAttr(*tol);
+  props.softmax = softmax;
   props.causal = builder.getBoolAttr(causal);
   props.operandSegmentSizes = {1, 1, 1, hasMask ? 1 : 0,
                                static_cast<int32_t>(descales.size())};
@@ -238,20 +227,9 @@ void AttentionOp::print(OpAsmPrinter &p) {
   p.printFloat(getSoftmaxScaleAttr().getValue());
   p << " p_scale = ";
   p.printFloat(getPScaleAttr().getValue());
-  p << " kv_order = " << stringifyKVOrder(getKvOrder());
-  p << " softmax = " << stringifySoftmaxVariant(getSoftmax());
-  if (getSoftmaxBetaAttr() || getSoftmaxTolAttr()) {
-    p << "(";
-    if (auto beta = getSoftmaxBetaAttr()) {
-      p << "beta = ";
-      p.printFloat(beta.getValue());
-    }
-    if (auto tol = getSoftmaxTolAttr()) {
-      p << ", tol = ";
-      p.printFloat(tol.getValue());
-    }
-    p << ")";
-  }
+  p << " kv_order = " << getKvOrder();
+  p << " softmax = ";
+  getSoftmax().printBody(p);
   p << " causal = " << (getCausal() ? "true" : "false");
   if (auto tiles = getTileSizesAttr()) {
     p << " tiles = [";
@@ -366,61 +344,14 @@ LogicalResult AttentionOp::verify() {
     return emitOpError() << "expects 0 or 3 descales (q, k, v), got "
                          << getDescales().size();
 
-  float scale = getSoftmaxScaleAttr().getValueAsDouble();
-  if (!std::isfinite(scale) || scale <= 0.0f)
-    return emitOpError() << "softmax scale must be finite and positive, got "
-                         << formatNumber(scale);
-
+  std::string problem =
+      checkSoftmaxScale(getSoftmaxScaleAttr().getValueAsDouble());
   // P-Cast: P * S must be exact (power of two) and P = 1 must not saturate.
-  PrecisionPolicy numerics = policy.toPolicy();
-  double pScale = getPScaleAttr().getValueAsDouble();
-  if (!isPowerOfTwo(pScale))
-    return emitOpError() << "p_scale = " << formatNumber(pScale)
-                         << " is not a power of two: multiplying P by it "
-                            "and dividing it out would not be exact";
-  double pMax = getMaxFinite(numerics.p);
-  if (pScale > pMax)
-    return emitOpError() << "p_scale = " << formatNumber(pScale)
-                         << " saturates P = 1: 1 * p_scale exceeds the max "
-                            "finite value "
-                         << formatNumber(pMax) << " of p = "
-                         << getFormatName(numerics.p)
-                         << " (largest allowed power of two: "
-                         << formatNumber(getLargestPScale(numerics.p)) << ")";
-
-  // Softmax variant parameters.
-  SoftmaxVariant variant = getSoftmax();
-  bool takesBeta = getDefaultSoftmaxBeta(variant).has_value();
-  bool takesTol = getDefaultSoftmaxTol(variant).has_value();
-  if (getSoftmaxBetaAttr() && !takesBeta)
-    return emitOpError() << "softmax = " << stringifySoftmaxVariant(variant)
-                         << " takes no beta";
-  if (getSoftmaxTolAttr() && !takesTol)
-    return emitOpError() << "softmax = " << stringifySoftmaxVariant(variant)
-                         << " takes no tol";
-  if (takesBeta && !getSoftmaxBetaAttr())
-    return emitOpError() << "softmax = " << stringifySoftmaxVariant(variant)
-                         << " needs a beta";
-  if (takesTol && !getSoftmaxTolAttr())
-    return emitOpError() << "softmax = " << stringifySoftmaxVariant(variant)
-                         << " needs a tol";
-  if (auto beta = getSoftmaxBetaAttr()) {
-    double b = beta.getValueAsDouble();
-    // LPTF: m' = beta * m must move away from m (beta > 1) to avoid P = 1;
-    // PASA: K - beta * mean(K) with beta in (0, 1].
-    if (variant == SoftmaxVariant::BiasCorrected && !(b > 1.0 && b < 1e6))
-      return emitOpError() << "bias_corrected beta must be in (1, 1e6), got "
-                           << formatNumber(b);
-    if (variant == SoftmaxVariant::Pasa && !(b > 0.0 && b <= 1.0))
-      return emitOpError() << "pasa beta must be in (0, 1], got "
-                           << formatNumber(b);
-  }
-  if (auto tol = getSoftmaxTolAttr()) {
-    double t = tol.getValueAsDouble();
-    if (!(t >= 0.0 && t < 1.0))
-      return emitOpError() << "bias_corrected tol must be in [0, 1), got "
-                           << formatNumber(t);
-  }
+  if (problem.empty())
+    problem = checkPScale(getPScaleAttr().getValueAsDouble(),
+                          policy.toPolicy().p);
+  if (!problem.empty())
+    return emitOpError() << problem;
 
   if (auto tiles = getTileSizesAttr())
     for (int64_t t : tiles.asArrayRef())

@@ -24,6 +24,8 @@
 
 #include "TileBuilder.h"
 
+#include "lpattn/Numerics/Rules.h"
+
 #include <cmath>
 
 #define DEBUG_TYPE "lpattn-bias-corrected-softmax"
@@ -38,15 +40,11 @@ using namespace lpattn;
 
 static LogicalResult checkParameters(Operation *anchor, double beta,
                                      double tol) {
-  if (!(beta > 1.0 && beta < 1e6))
-    return anchor->emitError()
-           << "bias_corrected beta must be in (1, 1e6), got "
-           << formatNumber(beta);
-  if (!(tol >= 0.0 && tol < 1.0))
-    return anchor->emitError()
-           << "bias_corrected tol must be in [0, 1), got "
-           << formatNumber(tol);
-  return success();
+  std::string problem =
+      checkSoftmaxParameters(SoftmaxVariant::BiasCorrected, beta, tol);
+  if (problem.empty())
+    return success();
+  return anchor->emitError() << problem;
 }
 
 LogicalResult lpattn::insertBiasCorrection(RewriterBase &rewriter,
@@ -145,7 +143,7 @@ struct LPAttnBiasCorrectedSoftmaxPass
     IRRewriter rewriter(&getContext());
     bool failed = false;
     getOperation().walk([&](AttentionOp op) {
-      if (op.getSoftmax() == SoftmaxVariant::Pasa) {
+      if (op.getSoftmaxVariant() == SoftmaxVariant::Pasa) {
         op.emitOpError("already uses the PASA softmax; the bias-corrected "
                        "softmax would replace it");
         failed = true;
@@ -156,10 +154,8 @@ struct LPAttnBiasCorrectedSoftmaxPass
         return;
       }
       rewriter.modifyOpInPlace(op, [&] {
-        op.setSoftmaxAttr(
-            SoftmaxVariantAttr::get(&getContext(), SoftmaxVariant::BiasCorrected));
-        op.setSoftmaxBetaAttr(rewriter.getF64FloatAttr(beta));
-        op.setSoftmaxTolAttr(rewriter.getF64FloatAttr(tol));
+        op.setSoftmaxAttr(SoftmaxAttr::getExact(
+            &getContext(), SoftmaxVariant::BiasCorrected, beta, tol));
       });
     });
     for (scf::ForOp kvLoop : getKVLoops(getOperation()))

@@ -16,6 +16,8 @@
 
 #include "llvm/Support/Format.h"
 
+#include "lpattn/Numerics/Rules.h"
+
 #include <cmath>
 
 #define DEBUG_TYPE "lpattn-insert-p-scale"
@@ -27,28 +29,6 @@ namespace lpattn {
 
 using namespace mlir;
 using namespace lpattn;
-
-std::optional<std::string>
-lpattn::checkPScaleSaturation(double scale, FloatFormat p, double lagLog2) {
-  if (!isPowerOfTwo(scale))
-    return "p_scale = " + formatNumber(scale) +
-           " is not a power of two: multiplying P by it and dividing it out "
-           "would not be exact";
-  if (!(lagLog2 >= 0.0) || !std::isfinite(lagLog2))
-    return "rescale lag must be finite and non-negative, got " +
-           formatNumber(lagLog2);
-  // With a running max that lags by `lag`, P = exp(s - m) reaches 2^lag.
-  double maxFinite = getMaxFinite(p);
-  double log2Scale = std::log2(scale), log2Max = std::log2(maxFinite);
-  if (log2Scale + lagLog2 <= log2Max)
-    return std::nullopt;
-  return "P * S can reach 2^(" + formatNumber(log2Scale) + " + lag) = " +
-         formatNumber(std::exp2(log2Scale + lagLog2)) + " > " +
-         formatNumber(maxFinite) + ", the max finite value of p = " +
-         getFormatName(p).str() + ": need " + formatNumber(log2Scale) +
-         " + lag <= log2(" + formatNumber(maxFinite) + ") = " +
-         formatNumber(log2Max) + " (lag = " + formatNumber(lagLog2) + ")";
-}
 
 /// The value `step` multiplies by S, if `value` is made by such an op.
 static std::optional<double> getScaleOf(Value value, Step step) {
@@ -79,9 +59,9 @@ LogicalResult lpattn::insertPScale(RewriterBase &rewriter, scf::ForOp kvLoop,
   PrecisionPolicyAttr policy = getKVLoopPolicy(kvLoop);
   if (!policy)
     return kvLoop.emitOpError("KV loop has no lpattn.policy");
-  if (std::optional<std::string> problem =
-          checkPScaleSaturation(scale, policy.toPolicy().p, lagLog2))
-    return kvLoop.emitError() << *problem;
+  if (std::string problem = checkPScale(scale, policy.toPolicy().p, lagLog2);
+      !problem.empty())
+    return kvLoop.emitError() << problem;
 
   Block &body = *kvLoop.getBody();
   Operation *pv = findStep(body, Step::PVMma);
@@ -136,9 +116,10 @@ struct LPAttnInsertPScalePass
     // Graph level: record S on the op (its verifier re-checks it).
     func.walk([&](AttentionOp op) {
       FloatFormat p = op.getPolicy().toPolicy().p;
-      double s = scale == 0.0 ? getLargestPScale(p) : double(scale);
-      if (auto problem = checkPScaleSaturation(s, p, rescaleLag)) {
-        op.emitOpError() << *problem;
+      double s = scale == 0.0 ? getDefaultPScale(p) : double(scale);
+      if (std::string problem = checkPScale(s, p, rescaleLag);
+          !problem.empty()) {
+        op.emitOpError() << problem;
         failed = true;
         return;
       }
@@ -150,7 +131,7 @@ struct LPAttnInsertPScalePass
       PrecisionPolicyAttr policy = getKVLoopPolicy(kvLoop);
       double s = scale;
       if (s == 0.0 && policy)
-        s = getLargestPScale(policy.toPolicy().p);
+        s = getDefaultPScale(policy.toPolicy().p);
       if (mlir::failed(insertPScale(rewriter, kvLoop, s, rescaleLag)))
         failed = true;
     }

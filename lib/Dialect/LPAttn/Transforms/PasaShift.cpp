@@ -28,10 +28,11 @@ using namespace mlir;
 using namespace lpattn;
 
 static LogicalResult checkBeta(Operation *anchor, double beta) {
-  if (beta > 0.0 && beta <= 1.0)
+  std::string problem =
+      checkSoftmaxParameters(SoftmaxVariant::Pasa, beta, std::nullopt);
+  if (problem.empty())
     return success();
-  return anchor->emitError() << "pasa beta must be in (0, 1], got "
-                              << formatNumber(beta);
+  return anchor->emitError() << problem;
 }
 
 LogicalResult lpattn::insertPasaShift(RewriterBase &rewriter,
@@ -156,7 +157,7 @@ struct LPAttnPasaShiftPass : lpattn::impl::LPAttnPasaShiftBase<LPAttnPasaShiftPa
     IRRewriter rewriter(&getContext());
     bool failed = false;
     getOperation().walk([&](AttentionOp op) {
-      if (op.getSoftmax() == SoftmaxVariant::BiasCorrected) {
+      if (op.getSoftmaxVariant() == SoftmaxVariant::BiasCorrected) {
         op.emitOpError("already uses the bias-corrected softmax; the PASA "
                        "softmax would replace it");
         failed = true;
@@ -167,10 +168,8 @@ struct LPAttnPasaShiftPass : lpattn::impl::LPAttnPasaShiftBase<LPAttnPasaShiftPa
         return;
       }
       rewriter.modifyOpInPlace(op, [&] {
-        op.setSoftmaxAttr(
-            SoftmaxVariantAttr::get(&getContext(), SoftmaxVariant::Pasa));
-        op.setSoftmaxBetaAttr(rewriter.getF64FloatAttr(beta));
-        op.removeSoftmaxTolAttr();
+        op.setSoftmaxAttr(SoftmaxAttr::getExact(
+            &getContext(), SoftmaxVariant::Pasa, beta, std::nullopt));
       });
     });
     for (scf::ForOp kvLoop : getKVLoops(getOperation()))

@@ -371,15 +371,14 @@ LogicalResult lowerAttention(RewriterBase &rewriter, AttentionOp op,
 
   // The op's safeguard attributes, by the rewrites the passes use.
   for (scf::ForOp kvLoop : kvLoops) {
-    SoftmaxVariant variant = op.getSoftmax();
+    SoftmaxAttr softmax = op.getSoftmax();
+    SoftmaxVariant variant = softmax.getVariant();
     if (variant == SoftmaxVariant::Pasa &&
-        failed(insertPasaShift(rewriter, kvLoop,
-                               op.getSoftmaxBetaAttr().getValueAsDouble())))
+        failed(insertPasaShift(rewriter, kvLoop, *softmax.getBetaValue())))
       return failure();
     if (variant == SoftmaxVariant::BiasCorrected &&
-        failed(insertBiasCorrection(
-            rewriter, kvLoop, op.getSoftmaxBetaAttr().getValueAsDouble(),
-            op.getSoftmaxTolAttr().getValueAsDouble())))
+        failed(insertBiasCorrection(rewriter, kvLoop, *softmax.getBetaValue(),
+                                    *softmax.getTolValue())))
       return failure();
     double pScale = op.getPScaleAttr().getValueAsDouble();
     if (pScale != 1.0 &&

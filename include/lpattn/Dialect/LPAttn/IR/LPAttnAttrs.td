@@ -16,36 +16,80 @@ include "mlir/IR/EnumAttr.td"
 // Enums
 //===----------------------------------------------------------------------===//
 
-def LPAttn_KVOrder : I32EnumAttr<"KVOrder", "order of the KV tile loop", [
-    I32EnumAttrCase<"Forward", 0, "forward">,
-    I32EnumAttrCase<"Reverse", 1, "reverse">]> {
-  let genSpecializedAttr = 0;
-  let cppNamespace = "::lpattn";
+// The modes of an attention are plain C++ enums (lpattn/Numerics/Enums.h,
+// shared with the runtime, which has no MLIR); each attribute below wraps
+// one, and its spelling comes from that header's stringify/symbolize.
+class LPAttn_NumericsEnumAttr<string enumName, string attrMnemonic,
+                              string summaryText>
+    : LPAttn_Attr<enumName, attrMnemonic> {
+  let summary = summaryText;
+  let parameters = (ins
+      AttrParameter<"::lpattn::" # enumName, summaryText>:$value);
+  let assemblyFormat = "$value";
+  let returnType = "::lpattn::" # enumName;
+  let convertFromStorage = "$_self.getValue()";
+  let constBuilderCall =
+      "::lpattn::" # enumName # "Attr::get($_builder.getContext(), $0)";
 }
-def LPAttn_KVOrderAttr : EnumAttr<LPAttn_Dialect, LPAttn_KVOrder, "kv_order">;
 
-def LPAttn_SoftmaxVariant : I32EnumAttr<"SoftmaxVariant",
-    "online-softmax variant", [
-    I32EnumAttrCase<"Standard", 0, "standard">,
-    I32EnumAttrCase<"BiasCorrected", 1, "bias_corrected">,
-    I32EnumAttrCase<"Pasa", 2, "pasa">]> {
-  let genSpecializedAttr = 0;
-  let cppNamespace = "::lpattn";
-}
-def LPAttn_SoftmaxVariantAttr
-    : EnumAttr<LPAttn_Dialect, LPAttn_SoftmaxVariant, "softmax">;
+def LPAttn_KVOrderAttr : LPAttn_NumericsEnumAttr<"KVOrder", "kv_order",
+    "order of the KV tile loop: forward or reverse">;
 
-def LPAttn_OverflowMode : I32EnumAttr<"OverflowMode",
-    "what a round-to-nearest-even cast does with values above max finite", [
-    // Clamp to +-max finite (CUDA __NV_SATFINITE, PTX cvt.rn.satfinite).
-    I32EnumAttrCase<"SatFinite", 0, "satfinite">,
-    // IEEE overflow: Inf where the format has one, NaN for f8E4M3FN.
-    I32EnumAttrCase<"NonSat", 1, "nonsat">]> {
-  let genSpecializedAttr = 0;
-  let cppNamespace = "::lpattn";
+def LPAttn_OverflowModeAttr : LPAttn_NumericsEnumAttr<"OverflowMode",
+    "overflow",
+    "what a round-to-nearest-even cast does above max finite: satfinite "
+    "(clamp, CUDA __NV_SATFINITE) or nonsat (Inf, or NaN for f8E4M3FN)">;
+
+//===----------------------------------------------------------------------===//
+// SoftmaxAttr
+//===----------------------------------------------------------------------===//
+
+def LPAttn_SoftmaxAttr : LPAttn_Attr<"Softmax", "softmax"> {
+  let summary = "online-softmax variant and its parameters";
+  let description = [{
+    `standard`; `bias_corrected(beta = b, tol = t)`, LPTF's bias-corrected
+    safe softmax (arXiv 2510.04212): where >= 2 scores of a tile row lie
+    within `tol` of the row max m, use m' = beta * m (m > 0) or 0 (m < 0),
+    so that no P is exactly 1; or `pasa(beta = b)`, PASA's shifted softmax
+    (arXiv 2503.01873): each KV tile is shifted by beta times its mean key
+    before the low-precision product.
+
+    Parameters a variant takes are always present (the parser and
+    `getWithDefaults` fill the defaults of lpattn/Numerics/Rules.h:
+    bias_corrected beta 2, tol 1e-3; pasa beta 1), and parameters it does
+    not take are absent; the verifier checks their ranges.
+
+    ```mlir
+    #lpattn.softmax<bias_corrected(beta = 2.0, tol = 1.0e-3)>
+    ```
+  }];
+  let parameters = (ins
+    AttrParameter<"::lpattn::SoftmaxVariant", "the variant">:$variant,
+    OptionalParameter<"::mlir::FloatAttr", "beta (f64)">:$beta,
+    OptionalParameter<"::mlir::FloatAttr", "tolerance of a tie (f64)">:$tol);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// `variant` with the parameters given and the variant's defaults for
+    /// those that are not.
+    static SoftmaxAttr getWithDefaults(::mlir::MLIRContext *context,
+                                       ::lpattn::SoftmaxVariant variant,
+                                       std::optional<double> beta = {},
+                                       std::optional<double> tol = {});
+    /// `variant` with exactly the parameters given (f64).
+    static SoftmaxAttr getExact(::mlir::MLIRContext *context,
+                                ::lpattn::SoftmaxVariant variant,
+                                std::optional<double> beta,
+                                std::optional<double> tol);
+    /// The parameters as doubles; nullopt where absent.
+    std::optional<double> getBetaValue() const;
+    std::optional<double> getTolValue() const;
+    /// `variant` or `variant(beta = b[, tol = t])`, the form the op's
+    /// `softmax = ...` clause and `#lpattn.softmax<...>` share.
+    static ::mlir::FailureOr<SoftmaxAttr> parseBody(::mlir::AsmParser &parser);
+    void printBody(::mlir::AsmPrinter &printer) const;
+  }];
 }
-def LPAttn_OverflowModeAttr
-    : EnumAttr<LPAttn_Dialect, LPAttn_OverflowMode, "overflow">;
 
 // The numerics step an op of the tile-level form performs (SPEC.md, "The
 // computation"). lpattn-tile tags every op it creates with `lpattn.step`, so
@@ -112,7 +156,7 @@ def LPAttn_PrecisionPolicyAttr : LPAttn_Attr<"PrecisionPolicy", "precision"> {
     "::mlir::Type":$v,
     "::mlir::Type":$acc,
     "::mlir::Type":$out,
-    EnumParameter<LPAttn_OverflowMode>:$overflow);
+    AttrParameter<"::lpattn::OverflowMode", "overflow mode">:$overflow);
   // `<qk = t, score = t, ...>`: every field required, in any order; a
   // hand-written parser names a missing, unknown or repeated field.
   let hasCustomAssemblyFormat = 1;
@@ -121,6 +165,9 @@ def LPAttn_PrecisionPolicyAttr : LPAttn_Attr<"PrecisionPolicy", "precision"> {
     /// The plain C++ policy (no MLIR types) used by the numerics library and
     /// the runtime.
     ::lpattn::PrecisionPolicy toPolicy() const;
+    /// The attribute of a plain C++ policy.
+    static PrecisionPolicyAttr get(::mlir::MLIRContext *context,
+                                   const ::lpattn::PrecisionPolicy &policy);
   }];
 }
 

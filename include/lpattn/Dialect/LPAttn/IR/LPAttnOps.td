@@ -70,9 +70,7 @@ def LPAttn_AttentionOp : LPAttn_Op<"attention",
     F32Attr:$softmax_scale,
     F64Attr:$p_scale,
     LPAttn_KVOrderAttr:$kv_order,
-    LPAttn_SoftmaxVariantAttr:$softmax,
-    OptionalAttr<F64Attr>:$softmax_beta,
-    OptionalAttr<F64Attr>:$softmax_tol,
+    LPAttn_SoftmaxAttr:$softmax,
     BoolAttr:$causal,
     OptionalAttr<LPAttn_TileSizes>:$tile_sizes);
   let results = (outs LPAttn_AttnTensor:$result);
@@ -80,13 +78,26 @@ def LPAttn_AttentionOp : LPAttn_Op<"attention",
   let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;
 
+  // Tools, the C API and Python build the op with this builder (never by
+  // printing and parsing IR text). The result type [B, Hq, Nq, Dv] x out
+  // follows from the operands and the policy; omitted numerics take the
+  // defaults of lpattn/Numerics/Rules.h, as the parser does.
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$query, "::mlir::Value":$key,
+      "::mlir::Value":$value, "PrecisionPolicyAttr":$policy,
+      CArg<"::mlir::Value", "{}">:$mask,
+      CArg<"::mlir::ValueRange", "{}">:$descales,
+      CArg<"std::optional<float>", "std::nullopt">:$softmaxScale,
+      CArg<"double", "1.0">:$pScale,
+      CArg<"KVOrder", "KVOrder::Forward">:$kvOrder,
+      CArg<"SoftmaxAttr", "{}">:$softmax,
+      CArg<"bool", "false">:$causal,
+      CArg<"::llvm::ArrayRef<int64_t>", "{}">:$tileSizes)>
+  ];
+
   let extraClassDeclaration = [{
-    /// The default softmax scale 1/sqrt(D) for head dimension `headDim`.
-    static float getDefaultSoftmaxScale(int64_t headDim);
-    /// The default (beta, tol) of a softmax variant; nullopt where the
-    /// variant takes no such parameter.
-    static std::optional<double> getDefaultSoftmaxBeta(SoftmaxVariant v);
-    static std::optional<double> getDefaultSoftmaxTol(SoftmaxVariant v);
+    /// The softmax variant and its parameters.
+    SoftmaxVariant getSoftmaxVariant() { return getSoftmax().getVariant(); }
 
     ::mlir::RankedTensorType getQueryType() {
       return ::llvm::cast<::mlir::RankedTensorType>(getQuery().getType());

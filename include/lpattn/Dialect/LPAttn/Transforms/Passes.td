@@ -36,9 +36,9 @@ def LPAttnTile : Pass<"lpattn-tile", "::mlir::func::FuncOp"> {
     "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect"];
   let options = [
-    Option<"tileQ", "tile-q", "int64_t", "64",
+    Option<"tileQ", "tile-q", "int64_t", "::lpattn::kDefaultTileQ",
            "Query tile size Br when the op has no `tiles`">,
-    Option<"tileKV", "tile-kv", "int64_t", "64",
+    Option<"tileKV", "tile-kv", "int64_t", "::lpattn::kDefaultTileKV",
            "Key/value tile size Bc when the op has no `tiles`">,
   ];
 }
@@ -107,8 +107,13 @@ def LPAttnBiasCorrectedSoftmax
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect"];
   let options = [
-    Option<"beta", "beta", "double", "2.0", "m' = beta * m' for m' > 0">,
-    Option<"tol", "tol", "double", "1.0e-3",
+    Option<"beta", "beta", "double",
+           "*::lpattn::getDefaultSoftmaxBeta(" #
+           "::lpattn::SoftmaxVariant::BiasCorrected)",
+           "m' = beta * m' for m' > 0 (default 2)">,
+    Option<"tol", "tol", "double",
+           "*::lpattn::getDefaultSoftmaxTol(" #
+           "::lpattn::SoftmaxVariant::BiasCorrected)",
            "Scores within tol of the row max count as ties">,
   ];
 }
@@ -129,7 +134,9 @@ def LPAttnPasaShift : Pass<"lpattn-pasa-shift", "::mlir::func::FuncOp"> {
                            "::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];
   let options = [
-    Option<"beta", "beta", "double", "1.0", "Fraction of the mean removed">,
+    Option<"beta", "beta", "double",
+           "*::lpattn::getDefaultSoftmaxBeta(::lpattn::SoftmaxVariant::Pasa)",
+           "Fraction of the mean removed (default 1)">,
   ];
 }
 

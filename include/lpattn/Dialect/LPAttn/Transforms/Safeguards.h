@@ -38,12 +38,6 @@ mlir::Operation *findStep(mlir::Block &block, Step step);
 /// All KV loops (tile-level attentions) under `root`, outermost first.
 llvm::SmallVector<mlir::scf::ForOp> getKVLoops(mlir::Operation *root);
 
-/// Why P * S can exceed the max finite value of `p` when the running max may
-/// lag the true max by `lagLog2` (log2 units, lazy rescaling), or nullopt if
-/// it cannot: requires log2(S) + lag <= log2(max finite).
-std::optional<std::string> checkPScaleSaturation(double scale, FloatFormat p,
-                                                 double lagLog2);
-
 /// Inserts P * S before the P cast and l * S before the final normalization.
 /// A no-op if the same S is already there; fails (with a diagnostic) for a
 /// different S, a scale that is not a power of two, or one that saturates.

@@ -5,7 +5,7 @@
 // target format and overflow mode, arith.truncf f32 -> FP8, arith.extf back
 // to f32), each in a vector form (16 lanes plus a scalar tail) and a scalar
 // form, lowered with lpattn::buildCPULoweringPipeline and JIT-compiled with
-// lpattn::compileToJIT; and the input sets the tests sweep.
+// lpattn::compileToJIT (lowerAndJIT); and the input sets the tests sweep.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +15,7 @@
 #include "lpattn/Numerics/Formats.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Error.h"
@@ -34,6 +35,12 @@ struct TruncCast {
   OverflowMode overflow;
   bool viaArith = false;
 };
+
+/// Lowers loop-level `module` with lpattn-cpu-pipeline's loops-to-LLVM half
+/// (buildLPAttnCPULoopsToLLVMPipeline) and JIT-compiles it; a failing pass
+/// gives an error carrying its diagnostics.
+llvm::Expected<std::unique_ptr<mlir::ExecutionEngine>>
+lowerAndJIT(mlir::ModuleOp module, unsigned optLevel = 3);
 
 /// The eight lpattn.truncf casts: {f16, bf16, f8E4M3FN, f8E5M2} x
 /// {satfinite, nonsat}.

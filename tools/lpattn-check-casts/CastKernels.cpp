@@ -2,7 +2,11 @@
 
 #include "CastKernels.h"
 
-#include "lpattn/Conversion/CPU/JIT.h"
+#include "lpattn/ExecutionEngine/JIT.h"
+#include "lpattn/Pipelines/Pipelines.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
 #include "lpattn/Dialect/LPAttn/IR/LPAttnDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -56,7 +60,7 @@ std::string casts::describe(const TruncCast &cast) {
   if (cast.viaArith)
     return "arith.truncf " + getFormatName(cast.format).str();
   return "lpattn.truncf " + getFormatName(cast.format).str() + " " +
-         stringifyOverflowMode(cast.overflow).str();
+         std::string(stringifyOverflowMode(cast.overflow));
 }
 
 const char *casts::describe(KernelForm form) {
@@ -68,7 +72,7 @@ static std::string kernelBaseName(const TruncCast &cast) {
   if (cast.viaArith)
     return "arith_truncf_" + getFormatName(cast.format).str();
   return "truncf_" + getFormatName(cast.format).str() + "_" +
-         stringifyOverflowMode(cast.overflow).str();
+         std::string(stringifyOverflowMode(cast.overflow));
 }
 
 static std::string extendBaseName(FloatFormat from) {
@@ -136,7 +140,7 @@ std::string casts::kernelModuleSource() {
   for (const TruncCast &cast : allTruncCasts())
     source += elementwiseKernels(
         kernelBaseName(cast), "f32", getFormatName(cast.format),
-        "lpattn.truncf {0} rne " + stringifyOverflowMode(cast.overflow).str() +
+        "lpattn.truncf {0} rne " + std::string(stringifyOverflowMode(cast.overflow)) +
             " : {1} to {2}");
   for (const TruncCast &cast : arithTruncCasts())
     source += elementwiseKernels(kernelBaseName(cast), "f32",
@@ -146,6 +150,26 @@ std::string casts::kernelModuleSource() {
     source += elementwiseKernels(extendBaseName(from), getFormatName(from),
                                  "f32", "arith.extf {0} : {1} to {2}");
   return source;
+}
+
+llvm::Expected<std::unique_ptr<mlir::ExecutionEngine>>
+lpattn::casts::lowerAndJIT(mlir::ModuleOp module, unsigned optLevel) {
+  std::string diagnostics;
+  {
+    llvm::raw_string_ostream os(diagnostics);
+    mlir::ScopedDiagnosticHandler handler(
+        module.getContext(), [&](mlir::Diagnostic &diag) {
+          os << diag.getLocation() << ": " << diag << "\n";
+          return mlir::success();
+        });
+    mlir::PassManager pm(module.getContext(),
+                         mlir::ModuleOp::getOperationName());
+    buildLPAttnCPULoopsToLLVMPipeline(pm);
+    if (mlir::failed(pm.run(module)))
+      return llvm::createStringError(
+          "lowering to the LLVM dialect failed:\n" + diagnostics);
+  }
+  return compileToJIT(module, optLevel);
 }
 
 llvm::Expected<std::unique_ptr<CastKernels>>
@@ -167,7 +191,7 @@ CastKernels::create(unsigned optLevel) {
     return llvm::createStringError("the cast kernel module does not parse:\n" +
                                    parseErrors);
 
-  auto engine = compileToJIT(*module, optLevel);
+  auto engine = lowerAndJIT(*module, optLevel);
   if (!engine)
     return engine.takeError();
   kernels->engine = std::move(*engine);

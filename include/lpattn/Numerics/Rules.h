@@ -1,0 +1,68 @@
+//===- Rules.h - numerics defaults and rules of an attention ----*- C++ -*-===//
+//
+// Every numerics default (softmax scale, P scale, softmax-variant parameters,
+// tile sizes) and every rule on a numerics parameter, with its one message,
+// written once. The IR verifier, the safeguard passes, the tools and the
+// runners call these; none restates a default or a bound. No MLIR include.
+//
+// A check returns an empty string when the value is valid, otherwise one
+// sentence saying what is wrong, the bound and the offending value.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LPATTN_NUMERICS_RULES_H
+#define LPATTN_NUMERICS_RULES_H
+
+#include "lpattn/Numerics/Enums.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace lpattn {
+
+//===----------------------------------------------------------------------===//
+// Defaults
+//===----------------------------------------------------------------------===//
+
+/// Tile sizes [Br, Bc] when neither the op nor an option sets them.
+inline constexpr int64_t kDefaultTileQ = 64;
+inline constexpr int64_t kDefaultTileKV = 64;
+
+/// The default softmax scale c = 1/sqrt(D), as the f32 the lowering uses.
+float getDefaultSoftmaxScale(int64_t headDim);
+
+/// The default P-Cast scale of a p type: the largest power of two S with
+/// 1 * S <= max finite (256 for f8E4M3FN, 32768 for f8E5M2; 1 for wide
+/// types is allowed too but this returns the largest).
+double getDefaultPScale(FloatFormat p);
+
+/// The default beta and tol of a softmax variant; nullopt where the variant
+/// takes no such parameter. bias_corrected: beta 2 (m' = beta * m, the LPTF
+/// authors' code), tol 1e-3; pasa: beta 1 (the full mean).
+std::optional<double> getDefaultSoftmaxBeta(SoftmaxVariant variant);
+std::optional<double> getDefaultSoftmaxTol(SoftmaxVariant variant);
+
+//===----------------------------------------------------------------------===//
+// Rules
+//===----------------------------------------------------------------------===//
+
+/// The softmax scale c: finite and positive.
+std::string checkSoftmaxScale(double scale);
+
+/// The P scale S for p type `p`, when the running max may lag the true max
+/// by `lagLog2` (log2 units, lazy rescaling; 0 for exact online softmax):
+/// S is a power of two (so multiplying and dividing by it are exact) and
+/// log2(S) + lag <= log2(max finite of p) (P * S never saturates).
+std::string checkPScale(double pScale, FloatFormat p, double lagLog2 = 0.0);
+
+/// The parameters of a softmax variant: present exactly when the variant
+/// takes them; bias_corrected beta in (1, 1e6) (m' = beta * m must move
+/// away from m), tol in [0, 1); pasa beta in (0, 1].
+std::string checkSoftmaxParameters(SoftmaxVariant variant,
+                                   std::optional<double> beta,
+                                   std::optional<double> tol);
+
+} // namespace lpattn
+
+#endif // LPATTN_NUMERICS_RULES_H

@@ -1,0 +1,126 @@
+//===- RulesTest.cpp - the MLIR-free numerics core ------------------------===//
+//
+// Enum spellings round-trip; the defaults and the rules of
+// lpattn/Numerics/Rules.h say what the SPEC says, and each check accepts its
+// boundary values and refuses the ones just past them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lpattn/Numerics/Enums.h"
+#include "lpattn/Numerics/Rules.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace lpattn;
+
+namespace {
+
+template <typename EnumT, typename Stringify, typename Symbolize>
+void expectRoundTrip(std::initializer_list<EnumT> values, Stringify stringify,
+                     Symbolize symbolize) {
+  for (EnumT value : values) {
+    std::string_view name = stringify(value);
+    ASSERT_NE(name, "<invalid>");
+    std::optional<EnumT> back = symbolize(name);
+    ASSERT_TRUE(back.has_value()) << name;
+    EXPECT_EQ(*back, value) << name;
+  }
+  EXPECT_FALSE(symbolize("no-such-spelling").has_value());
+}
+
+TEST(EnumsTest, SpellingsRoundTrip) {
+  expectRoundTrip({FloatFormat::F32, FloatFormat::F16, FloatFormat::BF16,
+                   FloatFormat::F8E4M3FN, FloatFormat::F8E5M2},
+                  stringifyFloatFormat, symbolizeFloatFormat);
+  expectRoundTrip({KVOrder::Forward, KVOrder::Reverse}, stringifyKVOrder,
+                  symbolizeKVOrder);
+  expectRoundTrip({SoftmaxVariant::Standard, SoftmaxVariant::BiasCorrected,
+                   SoftmaxVariant::Pasa},
+                  stringifySoftmaxVariant, symbolizeSoftmaxVariant);
+  expectRoundTrip({OverflowMode::SatFinite, OverflowMode::NonSat},
+                  stringifyOverflowMode, symbolizeOverflowMode);
+  EXPECT_EQ(stringifyFloatFormat(FloatFormat::F8E4M3FN), "f8E4M3FN");
+  EXPECT_EQ(stringifySoftmaxVariant(SoftmaxVariant::BiasCorrected),
+            "bias_corrected");
+}
+
+TEST(RulesTest, Defaults) {
+  EXPECT_EQ(getDefaultSoftmaxScale(64), 0.125f);
+  EXPECT_EQ(getDefaultSoftmaxScale(128),
+            static_cast<float>(1.0 / std::sqrt(128.0)));
+  EXPECT_EQ(getDefaultPScale(FloatFormat::F8E4M3FN), 256.0);
+  EXPECT_EQ(getDefaultPScale(FloatFormat::F8E5M2), 32768.0);
+  EXPECT_EQ(getDefaultSoftmaxBeta(SoftmaxVariant::BiasCorrected), 2.0);
+  EXPECT_EQ(getDefaultSoftmaxTol(SoftmaxVariant::BiasCorrected), 1e-3);
+  EXPECT_EQ(getDefaultSoftmaxBeta(SoftmaxVariant::Pasa), 1.0);
+  EXPECT_FALSE(getDefaultSoftmaxTol(SoftmaxVariant::Pasa).has_value());
+  EXPECT_FALSE(getDefaultSoftmaxBeta(SoftmaxVariant::Standard).has_value());
+  // Every default passes its own rule.
+  for (SoftmaxVariant v : {SoftmaxVariant::Standard,
+                           SoftmaxVariant::BiasCorrected,
+                           SoftmaxVariant::Pasa})
+    EXPECT_EQ(checkSoftmaxParameters(v, getDefaultSoftmaxBeta(v),
+                                     getDefaultSoftmaxTol(v)),
+              "");
+  for (FloatFormat p : {FloatFormat::F8E4M3FN, FloatFormat::F8E5M2,
+                        FloatFormat::F16, FloatFormat::BF16})
+    EXPECT_EQ(checkPScale(getDefaultPScale(p), p), "");
+}
+
+TEST(RulesTest, PScale) {
+  EXPECT_EQ(checkPScale(256, FloatFormat::F8E4M3FN), "");
+  EXPECT_EQ(checkPScale(1, FloatFormat::F8E4M3FN), "");
+  EXPECT_EQ(checkPScale(0.25, FloatFormat::F8E4M3FN), "");
+  EXPECT_EQ(checkPScale(448, FloatFormat::F8E4M3FN),
+            "p_scale = 448 is not a power of two: multiplying P by it and "
+            "dividing it out would not be exact");
+  EXPECT_EQ(checkPScale(512, FloatFormat::F8E4M3FN),
+            "p_scale = 512 saturates P = 1: 1 * p_scale exceeds the max "
+            "finite value 448 of p = f8E4M3FN (largest allowed power of "
+            "two: 256)");
+  EXPECT_NE(checkPScale(0, FloatFormat::F8E4M3FN), "");
+  EXPECT_NE(checkPScale(-256, FloatFormat::F8E4M3FN), "");
+  EXPECT_NE(checkPScale(std::numeric_limits<double>::infinity(),
+                        FloatFormat::F8E4M3FN),
+            "");
+  // A lagging running max: 2^8 * 2^0.8 <= 448 < 2^8 * 2^1.
+  EXPECT_EQ(checkPScale(128, FloatFormat::F8E4M3FN, 0.8), "");
+  EXPECT_NE(checkPScale(256, FloatFormat::F8E4M3FN, 1.0)
+                .find("P * S can reach 2^(8 + lag) = 512 > 448"),
+            std::string::npos);
+  EXPECT_NE(checkPScale(256, FloatFormat::F8E4M3FN, -1.0), "");
+}
+
+TEST(RulesTest, SoftmaxParameters) {
+  using V = SoftmaxVariant;
+  EXPECT_EQ(checkSoftmaxParameters(V::Standard, 2.0, std::nullopt),
+            "softmax = standard takes no beta");
+  EXPECT_EQ(checkSoftmaxParameters(V::Pasa, 1.0, 1e-3),
+            "softmax = pasa takes no tol");
+  EXPECT_EQ(checkSoftmaxParameters(V::BiasCorrected, std::nullopt, 1e-3),
+            "softmax = bias_corrected needs a beta");
+  EXPECT_EQ(checkSoftmaxParameters(V::BiasCorrected, 2.0, std::nullopt),
+            "softmax = bias_corrected needs a tol");
+  EXPECT_EQ(checkSoftmaxParameters(V::BiasCorrected, 1.0, 1e-3),
+            "bias_corrected beta must be in (1, 1e6), got 1");
+  EXPECT_EQ(checkSoftmaxParameters(V::BiasCorrected, 2.0, 1.0),
+            "bias_corrected tol must be in [0, 1), got 1");
+  EXPECT_EQ(checkSoftmaxParameters(V::BiasCorrected, 2.0, 0.0), "");
+  EXPECT_EQ(checkSoftmaxParameters(V::Pasa, 1.0, std::nullopt), "");
+  EXPECT_EQ(checkSoftmaxParameters(V::Pasa, 1.5, std::nullopt),
+            "pasa beta must be in (0, 1], got 1.5");
+  EXPECT_NE(checkSoftmaxParameters(V::Pasa, std::nan(""), std::nullopt), "");
+}
+
+TEST(RulesTest, SoftmaxScale) {
+  EXPECT_EQ(checkSoftmaxScale(0.125), "");
+  EXPECT_EQ(checkSoftmaxScale(0), "softmax scale must be finite and "
+                                  "positive, got 0");
+  EXPECT_NE(checkSoftmaxScale(-1), "");
+  EXPECT_NE(checkSoftmaxScale(std::nan("")), "");
+}
+
+} // namespace
