@@ -21,7 +21,7 @@
 // TILE-LABEL: func.func @attention(
 // TILE-NOT: lpattn.attention
 // TILE: lpattn.step = #lpattn<step p_scale>
-// TILE: } {lpattn.kv_order = #lpattn<kv_order reverse>
+// TILE: } {lpattn.kv_loop, lpattn.kv_order = #lpattn<kv_order reverse>
 
 func.func @attention(%q: tensor<1x2x32x16xf8E4M3FN>, %k: tensor<1x1x64x16xf8E4M3FN>, %v: tensor<1x1x64x16xf8E4M3FN>) -> tensor<1x2x32x16xbf16> attributes {llvm.emit_c_interface} {
   %o = lpattn.attention %q, %k, %v policy = <qk = f8E4M3FN, score = f32, p = f8E4M3FN, v = f8E4M3FN, acc = f32, out = bf16, overflow = satfinite> p_scale = 256.0 kv_order = reverse : tensor<1x2x32x16xf8E4M3FN>, tensor<1x1x64x16xf8E4M3FN>, tensor<1x1x64x16xf8E4M3FN> -> tensor<1x2x32x16xbf16>

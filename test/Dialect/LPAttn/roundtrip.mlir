@@ -117,12 +117,12 @@ func.func @mqa_dynamic(%q: tensor<?x16x?x128xf16>, %k: tensor<?x1x?x128xf16>,
 
 // Discardable attributes survive next to the inherent ones.
 // CHECK-LABEL: func.func @extra_attrs
-// CHECK:       causal = false {lpattn.note = "layer 3"} :
+// CHECK:       causal = false {user.note = "layer 3"} :
 func.func @extra_attrs(%q: tensor<1x1x8x8xf32>, %k: tensor<1x1x8x8xf32>,
                        %v: tensor<1x1x8x8xf32>) -> tensor<1x1x8x8xf32> {
   %o = lpattn.attention %q, %k, %v
          policy = <qk = f32, score = f32, p = f32, v = f32, acc = f32, out = f32, overflow = satfinite>
-         {lpattn.note = "layer 3"}
+         {user.note = "layer 3"}
          : tensor<1x1x8x8xf32>, tensor<1x1x8x8xf32>, tensor<1x1x8x8xf32> -> tensor<1x1x8x8xf32>
   return %o : tensor<1x1x8x8xf32>
 }

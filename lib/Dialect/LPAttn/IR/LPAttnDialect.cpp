@@ -5,6 +5,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -26,6 +27,69 @@ void LPAttnDialect::initialize() {
 #define GET_OP_LIST
 #include "lpattn/Dialect/LPAttn/IR/LPAttnOps.cpp.inc"
       >();
+}
+
+//===----------------------------------------------------------------------===//
+// The tile-level protocol
+//===----------------------------------------------------------------------===//
+
+LogicalResult LPAttnDialect::verifyOperationAttribute(Operation *op,
+                                                      NamedAttribute attr) {
+  StringRef name = attr.getName().strref();
+  Attribute value = attr.getValue();
+  auto wrongKind = [&](StringRef expected) {
+    return op->emitError() << "'" << name << "' must be " << expected
+                           << ", got " << value;
+  };
+  bool onKVLoop = getKvLoopAttrHelper().isAttrPresent(op);
+  bool onStep = getStepAttrHelper().isAttrPresent(op);
+
+  if (name == StepAttrHelper::getNameStr())
+    return success(isa<StepAttr>(value) ||
+                   failed(wrongKind("a #lpattn<step ...> attribute")));
+  if (name == KvLoopAttrHelper::getNameStr()) {
+    if (!isa<UnitAttr>(value))
+      return wrongKind("a unit attribute");
+    if (!isa<LoopLikeOpInterface>(op))
+      return op->emitError() << "'" << name
+                             << "' marks the loop over KV tiles; '"
+                             << op->getName() << "' is not a loop";
+    for (StringRef required : {KvOrderAttrHelper::getNameStr(),
+                               PolicyAttrHelper::getNameStr()})
+      if (!op->hasAttr(required))
+        return op->emitError() << "KV loop has no '" << required << "'";
+    return success();
+  }
+  if (name == KvOrderAttrHelper::getNameStr() ||
+      name == PolicyAttrHelper::getNameStr()) {
+    if (name == KvOrderAttrHelper::getNameStr() && !isa<KVOrderAttr>(value))
+      return wrongKind("a #lpattn<kv_order ...> attribute");
+    if (name == PolicyAttrHelper::getNameStr() &&
+        !isa<PrecisionPolicyAttr>(value))
+      return wrongKind("a #lpattn.precision attribute");
+    if (!onKVLoop)
+      return op->emitError() << "'" << name << "' is only valid on a KV loop ("
+                             << KvLoopAttrHelper::getNameStr() << ")";
+    return success();
+  }
+  if (name == ScaleAttrHelper::getNameStr() ||
+      name == BetaAttrHelper::getNameStr() ||
+      name == TolAttrHelper::getNameStr()) {
+    auto number = dyn_cast<FloatAttr>(value);
+    if (!number || !number.getType().isF64())
+      return wrongKind("an f64 float attribute");
+    if (!onStep)
+      return op->emitError() << "'" << name
+                             << "' is only valid on a tagged step ("
+                             << StepAttrHelper::getNameStr() << ")";
+    if (name == ScaleAttrHelper::getNameStr() &&
+        !isPowerOfTwo(number.getValueAsDouble()))
+      return op->emitError() << "'" << name << "' = "
+                             << formatNumber(number.getValueAsDouble())
+                             << " is not a power of two";
+    return success();
+  }
+  return op->emitError() << "unknown lpattn attribute '" << name << "'";
 }
 
 std::optional<FloatFormat> lpattn::getFloatFormat(Type type) {

@@ -54,8 +54,8 @@ LogicalResult lpattn::insertBiasCorrection(RewriterBase &rewriter,
     return failure();
   Block &body = *kvLoop.getBody();
   if (Operation *existing = findStep(body, Step::BiasCorrect)) {
-    auto oldBeta = existing->getAttrOfType<FloatAttr>("lpattn.beta");
-    auto oldTol = existing->getAttrOfType<FloatAttr>("lpattn.tol");
+    auto oldBeta = existing->getAttrOfType<FloatAttr>(kBetaAttrName);
+    auto oldTol = existing->getAttrOfType<FloatAttr>(kTolAttrName);
     if (oldBeta && oldTol && oldBeta.getValueAsDouble() == beta &&
         oldTol.getValueAsDouble() == tol)
       return success(); // Idempotent.
@@ -126,8 +126,8 @@ LogicalResult lpattn::insertBiasCorrection(RewriterBase &rewriter,
         return arith::SelectOp::create(nb, nl, apply, shifted, m);
       });
   Operation *biasOp = mBiased.getDefiningOp();
-  biasOp->setAttr("lpattn.beta", rewriter.getF64FloatAttr(beta));
-  biasOp->setAttr("lpattn.tol", rewriter.getF64FloatAttr(tol));
+  biasOp->setAttr(kBetaAttrName, rewriter.getF64FloatAttr(beta));
+  biasOp->setAttr(kTolAttrName, rewriter.getF64FloatAttr(tol));
   for (OpOperand *use : laterUses)
     rewriter.modifyOpInPlace(use->getOwner(), [&] { use->set(mBiased); });
   return success();

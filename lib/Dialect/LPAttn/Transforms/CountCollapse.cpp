@@ -34,20 +34,11 @@ LogicalResult instrument(OpBuilder &b, scf::ForOp kvLoop, Value stats,
   Operation *castOp = findStep(body, Step::PCast);
   if (!castOp)
     return success(); // No cast of P: nothing can collapse.
-  // The key offset of this tile: the row offset of the key slice, the first
-  // slice lpattn-tile emits in the KV loop.
-  Operation *keySlice = nullptr;
-  for (Operation &op : body)
-    if (auto slice = dyn_cast<tensor::ExtractSliceOp>(op)) {
-      keySlice = slice;
-      break;
-    }
-  if (!keySlice)
-    return kvLoop.emitOpError("KV loop has no key tile slice");
-  Value col0 = dyn_cast<Value>(
-      cast<tensor::ExtractSliceOp>(keySlice).getMixedOffsets()[2]);
-  if (!col0)
-    return kvLoop.emitOpError("KV tile offset is not a value");
+  // The index of the tile's first key (its kv_offset step).
+  Operation *offset = findStep(body, Step::KVOffset);
+  if (!offset || offset->getNumResults() != 1)
+    return kvLoop.emitOpError("KV loop has no unique kv_offset step");
+  Value col0 = offset->getResult(0);
 
   Location loc = castOp->getLoc();
   b.setInsertionPointAfter(castOp);

@@ -35,7 +35,7 @@ static std::optional<double> getScaleOf(Value value, Step step) {
   auto generic = value.getDefiningOp<linalg::GenericOp>();
   if (!generic || getStep(generic) != step)
     return std::nullopt;
-  auto attr = generic->getAttrOfType<FloatAttr>("lpattn.scale");
+  auto attr = generic->getAttrOfType<FloatAttr>(kScaleAttrName);
   if (!attr)
     return std::nullopt;
   return attr.getValueAsDouble();
@@ -50,7 +50,7 @@ static Value scaleBy(OpBuilder &b, Location loc, Step step, Value x,
                         [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
                           return arith::MulFOp::create(nb, nl, a[0], a[1]);
                         });
-  result.getDefiningOp()->setAttr("lpattn.scale", b.getF64FloatAttr(scale));
+  result.getDefiningOp()->setAttr(kScaleAttrName, b.getF64FloatAttr(scale));
   return result;
 }
 

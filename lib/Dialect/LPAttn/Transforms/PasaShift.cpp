@@ -41,7 +41,7 @@ LogicalResult lpattn::insertPasaShift(RewriterBase &rewriter,
     return failure();
   Block &body = *kvLoop.getBody();
   if (Operation *existing = findStep(body, Step::PasaShift)) {
-    auto old = existing->getAttrOfType<FloatAttr>("lpattn.beta");
+    auto old = existing->getAttrOfType<FloatAttr>(kBetaAttrName);
     if (old && old.getValueAsDouble() == beta)
       return success(); // Idempotent.
     return kvLoop.emitError("the PASA shift is already applied with another "
@@ -110,7 +110,7 @@ LogicalResult lpattn::insertPasaShift(RewriterBase &rewriter,
                                 ValueRange{t.fromF32(diff, qkType, overflow)});
       });
   setStep(shifted, Step::PasaShift);
-  shifted->setAttr("lpattn.beta", rewriter.getF64FloatAttr(beta));
+  shifted->setAttr(kBetaAttrName, rewriter.getF64FloatAttr(beta));
 
   // r = f32(Q_i) mu^T: [Br], exact recovery terms in f32.
   OpFoldResult rows = tensor::getMixedSizes(rewriter, loc, qi)[0];

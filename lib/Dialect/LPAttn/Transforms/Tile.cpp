@@ -182,6 +182,7 @@ LogicalResult lowerAttention(RewriterBase &rewriter, AttentionOp op,
           TileBuilder tb(b, loc);
           Value m = iter[0], l = iter[1], acc = iter[2];
           Value col0 = muli(b, loc, kvTile, bc);
+          setStep(col0.getDefiningOp(), Step::KVOffset);
           OpFoldResult cols = tileSize(b, loc, col0, shape.kvLen, bc);
           Value kj = extractTile(b, loc, op.getKey(), batch, kvHead, col0,
                                  cols, b.getIndexAttr(0),
@@ -305,6 +306,7 @@ LogicalResult lowerAttention(RewriterBase &rewriter, AttentionOp op,
                                 /*transposeB=*/false);
           scf::YieldOp::create(b, loc, ValueRange{mNew, lNew, accNew});
         });
+    kvLoop->setAttr(kKVLoopAttrName, b.getUnitAttr());
     kvLoop->setAttr(kKVOrderAttrName,
                     KVOrderAttr::get(b.getContext(), KVOrder::Forward));
     kvLoop->setAttr(kPolicyAttrName, policyAttr);

@@ -37,7 +37,7 @@ Operation *lpattn::findStep(Block &block, Step step) {
 SmallVector<scf::ForOp> lpattn::getKVLoops(Operation *root) {
   SmallVector<scf::ForOp> loops;
   root->walk<WalkOrder::PreOrder>([&](scf::ForOp loop) {
-    if (loop->hasAttr(kKVOrderAttrName))
+    if (loop->hasAttr(kKVLoopAttrName))
       loops.push_back(loop);
   });
   return loops;

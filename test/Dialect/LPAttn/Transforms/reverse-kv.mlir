@@ -20,7 +20,7 @@
 // CHECK:         tensor.extract_slice %{{.+}}[%{{.+}}, %[[KVH]], %[[COL0]], 0]
 // CHECK:         linalg.generic {{.*}}step mask
 // CHECK:           arith.addi %[[COL0]]
-// CHECK:       } {lpattn.kv_order = #lpattn<kv_order reverse>
+// CHECK:       } {lpattn.kv_loop, lpattn.kv_order = #lpattn<kv_order reverse>
 // GRAPH-LABEL: func.func @causal_ragged_gqa
 // GRAPH:       kv_order = reverse
 func.func @causal_ragged_gqa(%q: tensor<1x4x10x16xf32>, %k: tensor<1x2x14x16xf32>, %v: tensor<1x2x14x16xf32>) -> tensor<1x4x10x16xf32> {

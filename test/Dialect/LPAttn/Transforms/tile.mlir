@@ -41,7 +41,7 @@
 // CHECK:         %[[AS:.+]] = linalg.generic {{.*}} ins(%[[ACC]], %[[A]] : tensor<32x32xf32>, tensor<32xf32>) {{.*}}step acc_rescale
 // CHECK:         %[[AN:.+]] = linalg.matmul {lpattn.step = #lpattn<step pv_mma>} ins(%[[PT]], %[[V]] : tensor<32x16xf8E4M3FN>, tensor<16x32xf8E4M3FN>) outs(%[[AS]] : tensor<32x32xf32>)
 // CHECK:         scf.yield %[[MN]], %[[LN]], %[[AN]]
-// CHECK:       } {lpattn.kv_order = #lpattn<kv_order forward>, lpattn.policy = #lpattn.precision<qk = f8E4M3FN, score = f32, p = f8E4M3FN, v = f8E4M3FN, acc = f32, out = bf16, overflow = satfinite>}
+// CHECK:       } {lpattn.kv_loop, lpattn.kv_order = #lpattn<kv_order forward>, lpattn.policy = #lpattn.precision<qk = f8E4M3FN, score = f32, p = f8E4M3FN, v = f8E4M3FN, acc = f32, out = bf16, overflow = satfinite>}
 // O = acc / l * v_ds, rounded to bf16; rows with l = 0 give 0.
 // CHECK:       linalg.generic {{.*}} ins(%[[KV]]#2, %[[KV]]#1, %{{.+}} : tensor<32x32xf32>, tensor<32xf32>, f32) outs(%{{.+}} : tensor<32x32xbf16>) {{.*}}step normalize
 // CHECK:         arith.divf
@@ -77,7 +77,7 @@ func.func @fp8_static_tiles(%q: tensor<1x2x64x32xf8E4M3FN>, %k: tensor<1x2x64x32
 // CHECK:         linalg.matmul {{.*}} outs(%{{.+}} : tensor<?x?xf32>)
 // No cast of P in an f32 policy.
 // CHECK-NOT:     lpattn.truncf
-// CHECK:       } {lpattn.kv_order
+// CHECK:       } {lpattn.kv_loop, lpattn.kv_order
 func.func @ragged_gqa(%q: tensor<1x4x10x16xf32>, %k: tensor<1x2x20x16xf32>,
                       %v: tensor<1x2x20x16xf32>) -> tensor<1x4x10x16xf32> {
   %o = lpattn.attention %q, %k, %v

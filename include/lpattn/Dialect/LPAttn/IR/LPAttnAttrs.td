@@ -115,7 +115,8 @@ def LPAttn_Step : I32EnumAttr<"Step", "numerics step of the tile-level form", [
     I32EnumAttrCase<"PasaShift", 17, "pasa_shift">,  // K_j - beta * mean
     I32EnumAttrCase<"PasaRecover", 18, "pasa_recover">, // Q_i (beta*mean)^T c
     I32EnumAttrCase<"PasaAdd", 19, "pasa_add">,      // S + recovered shift
-    I32EnumAttrCase<"KVIndex", 20, "kv_index">]> {   // reversed tile index
+    I32EnumAttrCase<"KVIndex", 20, "kv_index">,      // reversed tile index
+    I32EnumAttrCase<"KVOffset", 21, "kv_offset">]> { // first key of the tile
   let genSpecializedAttr = 0;
   let cppNamespace = "::lpattn";
 }

@@ -26,6 +26,29 @@ def LPAttn_Dialect : Dialect {
     or the tile-level form; nothing about precision is implied by code.
   }];
   let useDefaultAttributePrinterParser = 1;
+
+  // The tile-level protocol: the attributes lpattn-tile and the safeguard
+  // passes leave on upstream ops (linalg, tensor, scf). Declared, so that
+  // every pass reads and writes them through one helper, and verified
+  // (verifyOperationAttribute), so that a malformed tile IR gets a
+  // diagnostic instead of a silently skipped rewrite.
+  let discardableAttrs = (ins
+    // The numerics step an op performs (SPEC.md, "The computation").
+    "::lpattn::StepAttr":$step,
+    // Marks the scf.for over KV tiles of one query tile.
+    "::mlir::UnitAttr":$kv_loop,
+    // On a KV loop: the order its tiles are visited in.
+    "::lpattn::KVOrderAttr":$kv_order,
+    // On a KV loop: the precision policy of its attention.
+    "::lpattn::PrecisionPolicyAttr":$policy,
+    // On the p_scale and unscale_sum steps: the P scale S (f64).
+    "::mlir::FloatAttr":$scale,
+    // On the bias_correct and pasa_shift steps: beta (f64).
+    "::mlir::FloatAttr":$beta,
+    // On the bias_correct step: the tie tolerance (f64).
+    "::mlir::FloatAttr":$tol
+  );
+  let hasOperationAttrVerify = 1;
 }
 
 class LPAttn_Attr<string name, string attrMnemonic, list<Trait> traits = []>

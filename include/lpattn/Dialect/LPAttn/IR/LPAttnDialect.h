@@ -56,10 +56,12 @@ struct FieldParser<EnumT,
 } // namespace mlir
 
 #include "lpattn/Dialect/LPAttn/IR/LPAttnEnums.h.inc"
-#include "lpattn/Dialect/LPAttn/IR/LPAttnOpsDialect.h.inc"
 
+// Attributes before the dialect: its protocol helpers use them.
 #define GET_ATTRDEF_CLASSES
 #include "lpattn/Dialect/LPAttn/IR/LPAttnAttrs.h.inc"
+
+#include "lpattn/Dialect/LPAttn/IR/LPAttnOpsDialect.h.inc"
 
 #define GET_OP_CLASSES
 #include "lpattn/Dialect/LPAttn/IR/LPAttnOps.h.inc"

@@ -6,7 +6,7 @@
 // implementation for both routes is what makes them give identical IR.
 //
 // Each rewrite anchors on ops tagged with `lpattn.step` inside (or right
-// after) a KV loop, the `scf.for` tagged with `lpattn.kv_order`.
+// after) a KV loop, the `scf.for` marked `lpattn.kv_loop`.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,10 +23,21 @@
 
 namespace lpattn {
 
-/// Attribute names of the tile-level form.
-inline constexpr llvm::StringLiteral kStepAttrName = "lpattn.step";
-inline constexpr llvm::StringLiteral kKVOrderAttrName = "lpattn.kv_order";
-inline constexpr llvm::StringLiteral kPolicyAttrName = "lpattn.policy";
+/// Attribute names of the tile-level form (declared in LPAttnBase.td).
+inline constexpr llvm::StringLiteral kStepAttrName =
+    LPAttnDialect::StepAttrHelper::getNameStr();
+inline constexpr llvm::StringLiteral kKVLoopAttrName =
+    LPAttnDialect::KvLoopAttrHelper::getNameStr();
+inline constexpr llvm::StringLiteral kKVOrderAttrName =
+    LPAttnDialect::KvOrderAttrHelper::getNameStr();
+inline constexpr llvm::StringLiteral kPolicyAttrName =
+    LPAttnDialect::PolicyAttrHelper::getNameStr();
+inline constexpr llvm::StringLiteral kScaleAttrName =
+    LPAttnDialect::ScaleAttrHelper::getNameStr();
+inline constexpr llvm::StringLiteral kBetaAttrName =
+    LPAttnDialect::BetaAttrHelper::getNameStr();
+inline constexpr llvm::StringLiteral kTolAttrName =
+    LPAttnDialect::TolAttrHelper::getNameStr();
 
 /// The step an op performs, if it is tagged.
 std::optional<Step> getStep(mlir::Operation *op);
