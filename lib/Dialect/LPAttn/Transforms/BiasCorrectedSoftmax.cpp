@@ -22,7 +22,7 @@
 #include "lpattn/Dialect/LPAttn/Transforms/Passes.h"
 #include "lpattn/Dialect/LPAttn/Transforms/Safeguards.h"
 
-#include "TileBuilder.h"
+#include "lpattn/Dialect/LPAttn/Transforms/TileBuilder.h"
 
 #include "lpattn/Numerics/Rules.h"
 

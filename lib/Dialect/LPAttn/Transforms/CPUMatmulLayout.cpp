@@ -11,7 +11,7 @@
 #include "lpattn/Dialect/LPAttn/Transforms/Passes.h"
 #include "lpattn/Dialect/LPAttn/Transforms/Safeguards.h"
 
-#include "TileBuilder.h"
+#include "lpattn/Dialect/LPAttn/Transforms/TileBuilder.h"
 
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 

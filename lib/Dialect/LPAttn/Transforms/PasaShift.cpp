@@ -15,7 +15,7 @@
 #include "lpattn/Dialect/LPAttn/Transforms/Passes.h"
 #include "lpattn/Dialect/LPAttn/Transforms/Safeguards.h"
 
-#include "TileBuilder.h"
+#include "lpattn/Dialect/LPAttn/Transforms/TileBuilder.h"
 
 #define DEBUG_TYPE "lpattn-pasa-shift"
 

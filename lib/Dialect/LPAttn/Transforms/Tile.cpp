@@ -23,9 +23,8 @@
 #include "lpattn/Dialect/LPAttn/Transforms/Passes.h"
 #include "lpattn/Dialect/LPAttn/Transforms/Safeguards.h"
 
-#include "TileBuilder.h"
+#include "lpattn/Dialect/LPAttn/Transforms/TileSteps.h"
 
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/PatternMatch.h"
 
 #include <limits>
@@ -84,313 +83,202 @@ Value extractTile(OpBuilder &b, Location loc, Value source, Value batch,
                                         strides);
 }
 
-/// The matmul C += A B^T (transposeB) or C += A B with the precisions of its
-/// operand types: products of the inputs, accumulated in C's type.
-Value matmul(OpBuilder &b, Location loc, Step step, Value lhs, Value rhs,
-             Value init, bool transposeB) {
-  MLIRContext *ctx = b.getContext();
-  AffineExpr m, n, k;
-  bindDims(ctx, m, n, k);
-  SmallVector<AffineMap> maps = {
-      AffineMap::get(3, 0, {m, k}, ctx),
-      transposeB ? AffineMap::get(3, 0, {n, k}, ctx)
-                 : AffineMap::get(3, 0, {k, n}, ctx),
-      AffineMap::get(3, 0, {m, n}, ctx)};
-  auto mapsAttr = b.getAffineMapArrayAttr(maps);
-  auto op = linalg::MatmulOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
-      ValueRange{init},
-      ArrayRef<NamedAttribute>{b.getNamedAttr("indexing_maps", mapsAttr)});
-  setStep(op, step);
-  return op.getResult(0);
+/// The operands and static facts of one attention, read once.
+struct AttentionTiling {
+  AttentionOp op;
+  AttentionShape shape;
+  PrecisionPolicyAttr policy;
+  Value scoreScale;    ///< c * q_ds * k_ds (f32)
+  Value valueDescale;  ///< v_ds (f32)
+  int64_t numKVTiles;  ///< T
+  int64_t diagonal;    ///< Nk - Nq (causal, bottom-right aligned)
+};
+
+/// One iteration of the KV loop: the SPEC loop body on tile j of (Q_i, K_j,
+/// V_j), from (m, l, acc) to (m', l', acc').
+SmallVector<Value> buildKVStep(OpBuilder &b, Location loc,
+                               const AttentionTiling &t, Value batch,
+                               Value head, Value kvHead, Value row0,
+                               OpFoldResult rows, Value qi, Value kvTile,
+                               ValueRange iter) {
+  TileBuilder tb(b, loc);
+  const AttentionShape &shape = t.shape;
+  AttentionOp op = t.op;
+  Value m = iter[0], l = iter[1], acc = iter[2];
+  Value col0 = muli(b, loc, kvTile, shape.tileKV);
+  setStep(col0.getDefiningOp(), Step::KVOffset);
+  OpFoldResult cols = tileSize(b, loc, col0, shape.kvLen, shape.tileKV);
+  Value kj = extractTile(b, loc, op.getKey(), batch, kvHead, col0, cols,
+                         b.getIndexAttr(0), b.getIndexAttr(shape.headDim));
+  Value vj = extractTile(b, loc, op.getValue(), batch, kvHead, col0, cols,
+                         b.getIndexAttr(0), b.getIndexAttr(shape.valueDim));
+
+  Value s = buildQKProduct(tb, qi, kj, rows, cols, t.policy.getScore());
+  s = buildScore(tb, s, t.scoreScale);
+  if (Value mask = op.getMask(); mask || op.getCausal()) {
+    Value maskTile;
+    if (mask) {
+      auto maskType = cast<RankedTensorType>(mask.getType());
+      Value zero = tb.indexConst(0);
+      Value mb = maskType.getDimSize(0) == 1 ? zero : batch;
+      Value mh = maskType.getDimSize(1) == 1 ? zero : head;
+      maskTile = extractTile(b, loc, mask, mb, mh, row0, rows, col0, cols);
+    }
+    s = buildMask(tb, s, maskTile, op.getCausal(), row0, col0, t.diagonal);
+  }
+  Value mNew = buildRowMax(tb, s, m);
+  Value mSafe = buildMaxGuard(tb, mNew);
+  Value p = buildExp(tb, s, mSafe);
+  Value alpha = buildRescaleFactor(tb, m, mSafe);
+  Value lNew = buildRowSum(tb, l, alpha, p);
+  Value pCast = buildPCast(tb, p, t.policy);
+  Value accNew = buildAccUpdate(tb, acc, alpha, pCast, vj, t.policy);
+  return {mNew, lNew, accNew};
 }
 
-/// Emits the tile-level form of `op` in place of it.
+/// One query tile (b, h, i): the KV loop and the normalization, written into
+/// its slice of `out` (destination-passing style, so that it bufferizes in
+/// place). Returns the KV loop and the normalized tile.
+std::pair<scf::ForOp, Value> buildQueryTile(OpBuilder &b, Location loc,
+                                            const AttentionTiling &t,
+                                            Value batch, Value head,
+                                            Value qTile, Value out,
+                                            Value row0, OpFoldResult rows) {
+  TileBuilder tb(b, loc);
+  const AttentionShape &shape = t.shape;
+  AttentionOp op = t.op;
+  Value qi = extractTile(b, loc, op.getQuery(), batch, head, row0, rows,
+                         b.getIndexAttr(0), b.getIndexAttr(shape.headDim));
+  // GQA: query head h reads KV head h / (Hq / Hkv).
+  int64_t groupSize = shape.qHeads / shape.kvHeads;
+  Value kvHead = groupSize == 1
+                     ? head
+                     : arith::DivUIOp::create(b, loc, head,
+                                              tb.indexConst(groupSize))
+                           .getResult();
+  // KV tiles to visit: all, or with causal those left of the diagonal
+  // (fully masked tiles are skipped): ceil((row0 + rows + Nk - Nq) / Bc)
+  // clamped to [0, T].
+  Value numTiles = tb.indexConst(t.numKVTiles);
+  if (op.getCausal()) {
+    Value end = arith::AddIOp::create(
+        b, loc, row0, getValueOrCreateConstantIndexOp(b, loc, rows));
+    end = arith::AddIOp::create(b, loc, end, tb.indexConst(t.diagonal));
+    end = arith::MaxSIOp::create(b, loc, end, tb.indexConst(0));
+    Value tiles =
+        arith::CeilDivSIOp::create(b, loc, end, tb.indexConst(shape.tileKV));
+    numTiles = arith::MinSIOp::create(b, loc, tiles, numTiles);
+  }
+
+  // m = -inf, l = 0, acc = 0.
+  Type f32 = b.getF32Type();
+  Value m0 = tb.filled({rows}, f32, -std::numeric_limits<double>::infinity());
+  Value l0 = tb.filled({rows}, f32, 0.0);
+  Value acc0 = tb.filled({rows, b.getIndexAttr(shape.valueDim)},
+                         t.policy.getAcc(), 0.0);
+  auto kvLoop = scf::ForOp::create(
+      b, loc, tb.indexConst(0), numTiles, tb.indexConst(1),
+      ValueRange{m0, l0, acc0},
+      [&](OpBuilder &b, Location loc, Value kvTile, ValueRange iter) {
+        scf::YieldOp::create(b, loc,
+                             buildKVStep(b, loc, t, batch, head, kvHead, row0,
+                                         rows, qi, kvTile, iter));
+      });
+  kvLoop->setAttr(kKVLoopAttrName, b.getUnitAttr());
+  kvLoop->setAttr(kKVOrderAttrName,
+                  KVOrderAttr::get(b.getContext(), KVOrder::Forward));
+  kvLoop->setAttr(kPolicyAttrName, t.policy);
+
+  // O_i = acc / l * v_ds -> out.
+  Value outTile = extractTile(b, loc, out, batch, head, row0, rows,
+                              b.getIndexAttr(0),
+                              b.getIndexAttr(shape.valueDim));
+  Value o = buildNormalize(tb, kvLoop.getResult(2), kvLoop.getResult(1),
+                           t.valueDescale, outTile, t.policy);
+  return {kvLoop, o};
+}
+
+/// Applies the op's safeguard attributes to one KV loop, by the rewrites the
+/// safeguard passes use.
+LogicalResult applySafeguards(RewriterBase &rewriter, AttentionOp op,
+                              scf::ForOp kvLoop) {
+  SoftmaxAttr softmax = op.getSoftmax();
+  SoftmaxVariant variant = softmax.getVariant();
+  if (variant == SoftmaxVariant::Pasa &&
+      failed(insertPasaShift(rewriter, kvLoop, *softmax.getBetaValue())))
+    return failure();
+  if (variant == SoftmaxVariant::BiasCorrected &&
+      failed(insertBiasCorrection(rewriter, kvLoop, *softmax.getBetaValue(),
+                                  *softmax.getTolValue())))
+    return failure();
+  double pScale = op.getPScaleAttr().getValueAsDouble();
+  if (pScale != 1.0 &&
+      failed(insertPScale(rewriter, kvLoop, pScale, /*lagLog2=*/0.0)))
+    return failure();
+  if (op.getKvOrder() == KVOrder::Reverse &&
+      failed(reverseKVOrder(rewriter, kvLoop)))
+    return failure();
+  return success();
+}
+
+/// Emits the tile-level form of `op` in place of it: an scf.forall over
+/// (batch, query head, query tile), which a target maps to parallel work
+/// (GPU blocks), each holding one query tile's KV loop.
 LogicalResult lowerAttention(RewriterBase &rewriter, AttentionOp op,
                              const AttentionShape &shape) {
   Location loc = op.getLoc();
   OpBuilder &b = rewriter;
   rewriter.setInsertionPoint(op);
   TileBuilder tb(b, loc);
-  PrecisionPolicyAttr policyAttr = op.getPolicy();
-  PrecisionPolicy policy = policyAttr.toPolicy();
-  Type f32 = b.getF32Type();
-  Type scoreType = policyAttr.getScore(), accType = policyAttr.getAcc(),
-       outElt = policyAttr.getOut();
-  const double negInf = -std::numeric_limits<double>::infinity();
-  const int64_t br = shape.tileQ, bc = shape.tileKV;
-  const int64_t numKVTiles = llvm::divideCeil(shape.kvLen, bc);
-  const int64_t numQTiles = llvm::divideCeil(shape.qLen, br);
-  const int64_t groupSize = shape.qHeads / shape.kvHeads;
-  // Causal, bottom-right aligned: query row r sees key c iff
-  // c <= r + (Nk - Nq).
-  const int64_t diagonal = shape.kvLen - shape.qLen;
 
+  AttentionTiling t{op, shape, op.getPolicy(), Value(), Value(),
+                    llvm::divideCeil(shape.kvLen, shape.tileKV),
+                    shape.kvLen - shape.qLen};
   // c * q_ds * k_ds, once.
-  Value scoreScale = tb.f32Const(op.getSoftmaxScaleAttr().getValueAsDouble());
-  Value valueDescale = tb.f32Const(1.0);
+  t.scoreScale = tb.f32Const(op.getSoftmaxScaleAttr().getValueAsDouble());
+  t.valueDescale = tb.f32Const(1.0);
   if (!op.getDescales().empty()) {
-    scoreScale = arith::MulFOp::create(b, loc, scoreScale, op.getDescales()[0]);
-    scoreScale = arith::MulFOp::create(b, loc, scoreScale, op.getDescales()[1]);
-    valueDescale = op.getDescales()[2];
+    t.scoreScale =
+        arith::MulFOp::create(b, loc, t.scoreScale, op.getDescales()[0]);
+    t.scoreScale =
+        arith::MulFOp::create(b, loc, t.scoreScale, op.getDescales()[1]);
+    t.valueDescale = op.getDescales()[2];
   }
-  Value mask = op.getMask();
-  auto maskType = mask ? cast<RankedTensorType>(mask.getType()) : nullptr;
 
   Value result = tensor::EmptyOp::create(b, loc, op.getResultType().getShape(),
-                                         outElt);
-  Value zero = tb.indexConst(0), one = tb.indexConst(1);
+                                         op.getResultType().getElementType());
+  const int64_t numQTiles = llvm::divideCeil(shape.qLen, shape.tileQ);
   SmallVector<scf::ForOp> kvLoops;
-
-  auto buildQueryTile = [&](OpBuilder &b, Location loc, Value batch,
-                            Value head, Value qTile, Value out) -> Value {
-    TileBuilder tb(b, loc);
-    Value row0 = muli(b, loc, qTile, br);
-    OpFoldResult rows = tileSize(b, loc, row0, shape.qLen, br);
-    Value qi = extractTile(b, loc, op.getQuery(), batch, head, row0, rows,
-                           b.getIndexAttr(0), b.getIndexAttr(shape.headDim));
-    // GQA: query head h reads KV head h / (Hq / Hkv).
-    Value kvHead = groupSize == 1
-                       ? head
-                       : arith::DivUIOp::create(b, loc, head,
-                                                tb.indexConst(groupSize))
-                             .getResult();
-    // KV tiles to visit: all, or with causal those left of the diagonal
-    // (fully masked tiles are skipped): ceil((row0 + rows + Nk - Nq) / Bc)
-    // clamped to [0, T].
-    Value numTiles = tb.indexConst(numKVTiles);
-    if (op.getCausal()) {
-      Value end = arith::AddIOp::create(
-          b, loc, row0,
-          getValueOrCreateConstantIndexOp(b, loc, rows));
-      end = arith::AddIOp::create(b, loc, end, tb.indexConst(diagonal));
-      end = arith::MaxSIOp::create(b, loc, end, zero);
-      Value tiles = arith::CeilDivSIOp::create(b, loc, end, tb.indexConst(bc));
-      numTiles = arith::MinSIOp::create(b, loc, tiles, numTiles);
-    }
-
-    SmallVector<OpFoldResult> rowSizes{rows};
-    SmallVector<OpFoldResult> accSizes{rows,
-                                       b.getIndexAttr(shape.valueDim)};
-    Value m0 = tb.filled(rowSizes, f32, negInf);
-    Value l0 = tb.filled(rowSizes, f32, 0.0);
-    Value acc0 = tb.filled(accSizes, accType, 0.0);
-
-    auto kvLoop = scf::ForOp::create(
-        b, loc, zero, numTiles, one, ValueRange{m0, l0, acc0},
-        [&](OpBuilder &b, Location loc, Value kvTile, ValueRange iter) {
-          TileBuilder tb(b, loc);
-          Value m = iter[0], l = iter[1], acc = iter[2];
-          Value col0 = muli(b, loc, kvTile, bc);
-          setStep(col0.getDefiningOp(), Step::KVOffset);
-          OpFoldResult cols = tileSize(b, loc, col0, shape.kvLen, bc);
-          Value kj = extractTile(b, loc, op.getKey(), batch, kvHead, col0,
-                                 cols, b.getIndexAttr(0),
-                                 b.getIndexAttr(shape.headDim));
-          Value vj = extractTile(b, loc, op.getValue(), batch, kvHead, col0,
-                                 cols, b.getIndexAttr(0),
-                                 b.getIndexAttr(shape.valueDim));
-
-          // S = Q_i K_j^T: qk inputs, accumulated in the score type.
-          Value sInit = tb.filled({rows, cols}, scoreType, 0.0);
-          Value s = matmul(b, loc, Step::QKMma, qi, kj, sInit,
-                           /*transposeB=*/true);
-          // S = f32(S) * (c * q_ds * k_ds).
-          s = tb.map(Step::Score, {s, scoreScale}, s, f32,
-                     [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                       TileBuilder t(nb, nl);
-                       return arith::MulFOp::create(nb, nl, t.toF32(a[0]),
-                                                    a[1]);
-                     });
-
-          // Masking: the additive mask, then -inf right of the diagonal.
-          if (mask || op.getCausal()) {
-            SmallVector<Value> inputs{s};
-            if (mask) {
-              Value mb = maskType.getDimSize(0) == 1 ? zero : batch;
-              Value mh = maskType.getDimSize(1) == 1 ? zero : head;
-              inputs.push_back(
-                  extractTile(b, loc, mask, mb, mh, row0, rows, col0, cols));
-            }
-            bool causal = op.getCausal();
-            s = tb.map(
-                Step::Mask, inputs, s, f32,
-                [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                  Value v = a[0];
-                  if (mask)
-                    v = arith::AddFOp::create(nb, nl, v, a[1]);
-                  if (!causal)
-                    return v;
-                  // visible <=> col0 + j <= row0 + i + (Nk - Nq)
-                  Value i = linalg::IndexOp::create(nb, nl, 0);
-                  Value j = linalg::IndexOp::create(nb, nl, 1);
-                  Value row = arith::AddIOp::create(nb, nl, row0, i);
-                  Value col = arith::AddIOp::create(nb, nl, col0, j);
-                  Value limit = arith::AddIOp::create(
-                      nb, nl, row,
-                      arith::ConstantIndexOp::create(nb, nl, diagonal));
-                  Value visible = arith::CmpIOp::create(
-                      nb, nl, arith::CmpIPredicate::sle, col, limit);
-                  Value ninf = arith::ConstantOp::create(
-                      nb, nl, nb.getF32FloatAttr(-INFINITY));
-                  return arith::SelectOp::create(nb, nl, visible, v, ninf);
-                });
-          }
-
-          // m' = max(m, rowmax(S)).
-          Value mNew = tb.reduceRows(
-              Step::RowMax, s, {}, m,
-              [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                return arith::MaximumFOp::create(nb, nl, a[0], a[1]);
-              });
-          // Rows with no visible key so far keep m' = -inf; exp(S - m')
-          // would be exp(-inf + inf) = NaN, so they use m' = 0 (P = 0).
-          Value mSafe = tb.map(
-              Step::MaxGuard, {mNew}, mNew, f32,
-              [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                Value ninf = arith::ConstantOp::create(
-                    nb, nl, nb.getF32FloatAttr(-INFINITY));
-                Value none = arith::CmpFOp::create(
-                    nb, nl, arith::CmpFPredicate::OEQ, a[0], ninf);
-                Value zero = arith::ConstantOp::create(
-                    nb, nl, nb.getF32FloatAttr(0.0f));
-                return arith::SelectOp::create(nb, nl, none, zero, a[0]);
-              });
-          // P = exp(S - m'), f32.
-          Value p = tb.map(
-              Step::Exp, {s, mSafe}, s, f32,
-              [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                Value d = arith::SubFOp::create(nb, nl, a[0], a[1]);
-                return math::ExpOp::create(nb, nl, d);
-              });
-          // a = exp(m - m'), f32.
-          Value alpha = tb.map(
-              Step::RescaleFactor, {m, mSafe}, m, f32,
-              [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                Value d = arith::SubFOp::create(nb, nl, a[0], a[1]);
-                return math::ExpOp::create(nb, nl, d);
-              });
-          // l' = l * a + rowsum(P), from the uncast P (as FA3), f32.
-          Value lScaled = tb.map(
-              Step::RowSum, {l, alpha}, l, f32,
-              [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                return arith::MulFOp::create(nb, nl, a[0], a[1]);
-              });
-          Value lNew = tb.reduceRows(
-              Step::RowSum, p, {}, lScaled,
-              [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                return arith::AddFOp::create(nb, nl, a[0], a[1]);
-              });
-          // P~ = cast_p(P): round to nearest even, overflow per policy.
-          Value pCast = p;
-          if (policy.p != FloatFormat::F32) {
-            auto castOp = TruncFOp::create(
-                b, loc, RankedTensorType::get(
-                            cast<RankedTensorType>(p.getType()).getShape(),
-                            policyAttr.getP()),
-                p, OverflowModeAttr::get(b.getContext(), policy.overflow));
-            setStep(castOp, Step::PCast);
-            pCast = castOp;
-          }
-          // acc = acc * a, rounded to the acc type.
-          OverflowMode overflow = policy.overflow;
-          Value accScaled = tb.map(
-              Step::AccRescale, {acc, alpha}, acc, accType,
-              [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                TileBuilder t(nb, nl);
-                Value prod = arith::MulFOp::create(nb, nl, t.toF32(a[0]), a[1]);
-                return t.fromF32(prod, accType, overflow);
-              });
-          // acc += P~ V_j: p and v inputs, accumulated in the acc type.
-          Value accNew = matmul(b, loc, Step::PVMma, pCast, vj, accScaled,
-                                /*transposeB=*/false);
-          scf::YieldOp::create(b, loc, ValueRange{mNew, lNew, accNew});
-        });
-    kvLoop->setAttr(kKVLoopAttrName, b.getUnitAttr());
-    kvLoop->setAttr(kKVOrderAttrName,
-                    KVOrderAttr::get(b.getContext(), KVOrder::Forward));
-    kvLoop->setAttr(kPolicyAttrName, policyAttr);
-    kvLoops.push_back(kvLoop);
-
-    // O = acc / l * v_ds -> out; rows that saw no key (l = 0) give 0.
-    // Written into its slice of the result (destination-passing style), so
-    // that it bufferizes in place.
-    SmallVector<OpFoldResult> offsets{batch, head, row0, b.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(1),
-                                    rows, b.getIndexAttr(shape.valueDim)};
-    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
-    auto outType = tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(
-        2, cast<RankedTensorType>(out.getType()), sizes);
-    Value outTile = tensor::ExtractSliceOp::create(b, loc, outType, out,
-                                                   offsets, sizes, strides);
-    OverflowMode overflow = policy.overflow;
-    Value o = tb.map(
-        Step::Normalize,
-        {kvLoop.getResult(2), kvLoop.getResult(1), valueDescale},
-        kvLoop.getResult(2), outElt,
-        [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-          TileBuilder t(nb, nl);
-          Value zero = arith::ConstantOp::create(nb, nl,
-                                                 nb.getF32FloatAttr(0.0f));
-          Value empty = arith::CmpFOp::create(
-              nb, nl, arith::CmpFPredicate::OEQ, a[1], zero);
-          Value div = arith::DivFOp::create(nb, nl, t.toF32(a[0]), a[1]);
-          Value scaled = arith::MulFOp::create(nb, nl, div, a[2]);
-          Value v = arith::SelectOp::create(nb, nl, empty, zero, scaled);
-          return t.fromF32(v, outElt, overflow);
-        },
-        outTile);
-    return tensor::InsertSliceOp::create(b, loc, o, out, offsets, sizes,
-                                         strides);
-  };
-
-  // for b, h, i: one query tile of one head at a time.
-  auto loopOver = [&](OpBuilder &b, Location loc, int64_t count, Value init,
-                      function_ref<Value(OpBuilder &, Location, Value, Value)>
-                          body) -> Value {
-    auto loop = scf::ForOp::create(
-        b, loc, zero, arith::ConstantIndexOp::create(b, loc, count), one,
-        ValueRange{init},
-        [&](OpBuilder &b, Location loc, Value iv, ValueRange iter) {
-          scf::YieldOp::create(b, loc, body(b, loc, iv, iter[0]));
-        });
-    return loop.getResult(0);
-  };
-  Value tiled = loopOver(
-      b, loc, shape.batch, result,
-      [&](OpBuilder &b, Location loc, Value batch, Value out) {
-        return loopOver(
-            b, loc, shape.qHeads, out,
-            [&](OpBuilder &b, Location loc, Value head, Value out) {
-              return loopOver(b, loc, numQTiles, out,
-                              [&](OpBuilder &b, Location loc, Value qTile,
-                                  Value out) {
-                                return buildQueryTile(b, loc, batch, head,
-                                                      qTile, out);
-                              });
-            });
+  auto forall = scf::ForallOp::create(
+      b, loc,
+      ArrayRef<OpFoldResult>{b.getIndexAttr(shape.batch),
+                             b.getIndexAttr(shape.qHeads),
+                             b.getIndexAttr(numQTiles)},
+      ValueRange{result}, /*mapping=*/std::nullopt,
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        Value batch = args[0], head = args[1], qTile = args[2];
+        Value out = args[3];
+        Value row0 = muli(b, loc, qTile, shape.tileQ);
+        OpFoldResult rows = tileSize(b, loc, row0, shape.qLen, shape.tileQ);
+        auto [kvLoop, o] =
+            buildQueryTile(b, loc, t, batch, head, qTile, out, row0, rows);
+        kvLoops.push_back(kvLoop);
+        auto inParallel = scf::InParallelOp::create(b, loc);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(inParallel.getBody());
+        SmallVector<OpFoldResult> offsets{batch, head, row0,
+                                          b.getIndexAttr(0)};
+        SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), b.getIndexAttr(1),
+                                        rows, b.getIndexAttr(shape.valueDim)};
+        SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+        tensor::ParallelInsertSliceOp::create(b, loc, o, out, offsets, sizes,
+                                              strides);
       });
 
-  // The op's safeguard attributes, by the rewrites the passes use.
-  for (scf::ForOp kvLoop : kvLoops) {
-    SoftmaxAttr softmax = op.getSoftmax();
-    SoftmaxVariant variant = softmax.getVariant();
-    if (variant == SoftmaxVariant::Pasa &&
-        failed(insertPasaShift(rewriter, kvLoop, *softmax.getBetaValue())))
+  for (scf::ForOp kvLoop : kvLoops)
+    if (failed(applySafeguards(rewriter, op, kvLoop)))
       return failure();
-    if (variant == SoftmaxVariant::BiasCorrected &&
-        failed(insertBiasCorrection(rewriter, kvLoop, *softmax.getBetaValue(),
-                                    *softmax.getTolValue())))
-      return failure();
-    double pScale = op.getPScaleAttr().getValueAsDouble();
-    if (pScale != 1.0 &&
-        failed(insertPScale(rewriter, kvLoop, pScale, /*lagLog2=*/0.0)))
-      return failure();
-    if (op.getKvOrder() == KVOrder::Reverse &&
-        failed(reverseKVOrder(rewriter, kvLoop)))
-      return failure();
-  }
-  rewriter.replaceOp(op, tiled);
+  rewriter.replaceOp(op, forall.getResult(0));
   return success();
 }
 

@@ -1,6 +1,6 @@
 //===- TileBuilder.cpp - building the tile-level form ---------------------===//
 
-#include "TileBuilder.h"
+#include "lpattn/Dialect/LPAttn/Transforms/TileBuilder.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/AffineMap.h"
@@ -125,6 +125,25 @@ Value TileBuilder::reduceRows(Step step, Value input, ValueRange extraInputs,
       });
   setStep(generic, step);
   return generic.getResult(0);
+}
+
+Value TileBuilder::matmul(Step step, Value lhs, Value rhs, Value init,
+                          bool transposeB) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr m, n, k;
+  bindDims(ctx, m, n, k);
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(3, 0, {m, k}, ctx),
+      transposeB ? AffineMap::get(3, 0, {n, k}, ctx)
+                 : AffineMap::get(3, 0, {k, n}, ctx),
+      AffineMap::get(3, 0, {m, n}, ctx)};
+  auto op = linalg::MatmulOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
+      ValueRange{init},
+      ArrayRef<NamedAttribute>{
+          b.getNamedAttr("indexing_maps", b.getAffineMapArrayAttr(maps))});
+  setStep(op, step);
+  return op.getResult(0);
 }
 
 Value TileBuilder::toF32(Value x) {

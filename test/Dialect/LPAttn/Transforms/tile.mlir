@@ -5,10 +5,9 @@
 // tiles.
 
 // CHECK-LABEL: func.func @fp8_static_tiles
-// One query tile of one head at a time: loops over B, Hq and query tiles.
-// CHECK:       scf.for
-// CHECK:       scf.for
-// CHECK:       scf.for
+// One parallel loop over (B, Hq, query tiles), each iteration one query
+// tile of one head writing its own slice of the result.
+// CHECK:       scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (1, 2, 2) shared_outs(%[[OUT:.+]] = %{{.+}}) -> (tensor<1x2x64x32xbf16>)
 // CHECK:       %[[Q:.+]] = tensor.extract_slice %{{.+}} : tensor<1x2x64x32xf8E4M3FN> to tensor<32x32xf8E4M3FN>
 // m = -inf, l = 0, acc = 0 (acc type f32).
 // CHECK:       linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<32xf32>)
@@ -48,7 +47,8 @@
 // CHECK:         arith.mulf
 // CHECK:         arith.select
 // CHECK:         lpattn.truncf %{{.+}} rne satfinite : f32 to bf16
-// CHECK:       tensor.insert_slice
+// CHECK:       scf.forall.in_parallel
+// CHECK-NEXT:    tensor.parallel_insert_slice %{{.+}} into %[[OUT]]
 // CHECK-NOT:   lpattn.attention
 func.func @fp8_static_tiles(%q: tensor<1x2x64x32xf8E4M3FN>, %k: tensor<1x2x64x32xf8E4M3FN>,
                             %v: tensor<1x2x64x32xf8E4M3FN>) -> tensor<1x2x64x32xbf16> {
@@ -65,8 +65,7 @@ func.func @fp8_static_tiles(%q: tensor<1x2x64x32xf8E4M3FN>, %k: tensor<1x2x64x32
 // so the last tiles have min(tile, N - start) rows/keys and dynamic shapes.
 // GQA: 4 query heads share 2 KV heads, KV head = h / 2.
 // CHECK-LABEL: func.func @ragged_gqa
-// CHECK:       scf.for %{{.+}} = %{{.+}} to %{{.+}} step
-// CHECK:       scf.for %[[H:.+]] = %{{.+}} to %{{.+}} step
+// CHECK:       scf.forall (%{{.+}}, %[[H:.+]], %{{.+}}) in (1, 4, 3)
 // CHECK:       %[[ROWS:.+]] = arith.minsi %{{.+}}, %{{.+}} : index
 // CHECK:       tensor.extract_slice %{{.+}}[%{{.+}}, %[[H]], %{{.+}}, 0] [1, 1, %[[ROWS]], 16] [1, 1, 1, 1] : tensor<1x4x10x16xf32> to tensor<?x16xf32>
 // CHECK:       %[[KVH:.+]] = arith.divui %[[H]], %{{.+}} : index

@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef LPATTN_LIB_DIALECT_LPATTN_TRANSFORMS_TILEBUILDER_H
-#define LPATTN_LIB_DIALECT_LPATTN_TRANSFORMS_TILEBUILDER_H
+#ifndef LPATTN_DIALECT_LPATTN_TRANSFORMS_TILEBUILDER_H
+#define LPATTN_DIALECT_LPATTN_TRANSFORMS_TILEBUILDER_H
 
 #include "lpattn/Dialect/LPAttn/Transforms/Safeguards.h"
 
@@ -54,6 +54,11 @@ public:
                          mlir::ValueRange extraInputs, mlir::Value init,
                          TileBodyFn body);
 
+  /// The 2-D product C + A B^T (transposeB) or C + A B, tagged `step`: a
+  /// linalg.matmul whose precisions are those of its operand types.
+  mlir::Value matmul(Step step, mlir::Value lhs, mlir::Value rhs,
+                     mlir::Value init, bool transposeB);
+
   /// The scalar f32 value of `x` in `type` rounded as the policy says: a
   /// no-op for f32, an exact arith.extf from narrower types.
   mlir::Value toF32(mlir::Value x);
@@ -66,4 +71,4 @@ public:
 
 } // namespace lpattn
 
-#endif // LPATTN_LIB_DIALECT_LPATTN_TRANSFORMS_TILEBUILDER_H
+#endif // LPATTN_DIALECT_LPATTN_TRANSFORMS_TILEBUILDER_H
