@@ -192,6 +192,8 @@ CPUAttention::compile(llvm::StringRef mlirText,
     sig.mask = shapeOf(op.getMask().getType());
   sig.hasDescales = !op.getDescales().empty();
   sig.countsCollapse = options.collapseSinkKeys.has_value();
+  sig.softmaxScale = op.getSoftmaxScaleAttr().getValueAsDouble();
+  sig.causal = op.getCausal();
   PrecisionPolicy policy = op.getPolicy().toPolicy();
   sig.queryFormat = sig.keyFormat = policy.qk;
   sig.valueFormat = policy.v;
