@@ -5,18 +5,32 @@
 //   for b, h, i (query tiles):                       scf.for
 //     m = -inf; l = 0; acc = 0
 //     for j in visible KV tiles:                      scf.for {lpattn.kv_order}
-//       S   = (Q_i K_j^T) * (c * q_ds * k_ds)         qk_mma, score
+//       S   = sum_k f32(Q_i) f32(K_j)                 qk_mma (f32 tile)
+//       S   = f32(round_score(S)) * (c * q_ds * k_ds) score
 //       S   = mask(S)                                 mask (causal/additive)
 //       m'  = max(m, rowmax(S))                       row_max (+ max_guard)
 //       P   = exp(S - m')                             exp
 //       a   = exp(m - m')                             rescale_factor
 //       l   = l * a + rowsum(P)                       row_sum (uncast P)
 //       P~  = cast_p(P)                               p_cast
-//       acc = acc * a + P~ V_j                        acc_rescale, pv_mma
+//       A   = f32(acc) * a                            acc_rescale (f32)
+//       PV  = sum_k f32(P~) f32(V_j)                  pv_mma (f32 tile)
+//       acc = round_acc(A + f32(round_acc(PV)))       accumulate
 //     O_i = acc / l * v_ds -> out (0 where l = 0)     normalize
 //
 // and then the safeguards the op's attributes ask for, by the same rewrites
 // the safeguard passes run.
+//
+// Where the roundings happen (SPEC.md): a tensor core sums the k dimension
+// of a tile product in f32 and rounds the result to the accumulator type
+// once, when it leaves the MMA. So each product accumulates into a fresh f32
+// zero tile (never into a low-precision one, which would round after every
+// multiply-add and lose every small term once a large one is in), and is
+// rounded once: S to the score type in the score step, P~ V_j to the acc
+// type in the accumulate step, which then rounds acc * a + P~ V_j to the acc
+// type once more (acc is the type the running output is kept in between KV
+// tiles). With score = acc = f32 every rounding is a no-op and only the f32
+// summation order differs from a single fused product.
 //
 //===----------------------------------------------------------------------===//
 
@@ -84,11 +98,13 @@ Value extractTile(OpBuilder &b, Location loc, Value source, Value batch,
                                         strides);
 }
 
-/// The matmul C += A B^T (transposeB) or C += A B with the precisions of its
-/// operand types: products of the inputs, accumulated in C's type.
+/// The tile product A B^T (transposeB) or A B of the low-precision inputs,
+/// summed in f32 into a fresh zero tile of `sizes`: the MMA's own
+/// accumulator, before its result is rounded to the policy's type.
 Value matmul(OpBuilder &b, Location loc, Step step, Value lhs, Value rhs,
-             Value init, bool transposeB) {
+             ArrayRef<OpFoldResult> sizes, bool transposeB) {
   MLIRContext *ctx = b.getContext();
+  Value init = TileBuilder(b, loc).filled(sizes, b.getF32Type(), 0.0);
   AffineExpr m, n, k;
   bindDims(ctx, m, n, k);
   SmallVector<AffineMap> maps = {
@@ -190,16 +206,18 @@ LogicalResult lowerAttention(RewriterBase &rewriter, AttentionOp op,
                                  cols, b.getIndexAttr(0),
                                  b.getIndexAttr(shape.valueDim));
 
-          // S = Q_i K_j^T: qk inputs, accumulated in the score type.
-          Value sInit = tb.filled({rows, cols}, scoreType, 0.0);
-          Value s = matmul(b, loc, Step::QKMma, qi, kj, sInit,
+          OverflowMode overflow = policy.overflow;
+          // S = Q_i K_j^T: qk inputs, summed in f32 (the MMA accumulator).
+          Value s = matmul(b, loc, Step::QKMma, qi, kj, {rows, cols},
                            /*transposeB=*/true);
-          // S = f32(S) * (c * q_ds * k_ds).
+          // S = f32(round_score(S)) * (c * q_ds * k_ds): the product leaves
+          // the MMA rounded to the score type, once; the scaling is f32.
           s = tb.map(Step::Score, {s, scoreScale}, s, f32,
                      [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
                        TileBuilder t(nb, nl);
-                       return arith::MulFOp::create(nb, nl, t.toF32(a[0]),
-                                                    a[1]);
+                       Value rounded =
+                           t.toF32(t.fromF32(a[0], scoreType, overflow));
+                       return arith::MulFOp::create(nb, nl, rounded, a[1]);
                      });
 
           // Masking: the additive mask, then -inf right of the diagonal.
@@ -291,18 +309,29 @@ LogicalResult lowerAttention(RewriterBase &rewriter, AttentionOp op,
             setStep(castOp, Step::PCast);
             pCast = castOp;
           }
-          // acc = acc * a, rounded to the acc type.
-          OverflowMode overflow = policy.overflow;
+          // A = f32(acc) * a, kept in f32 until the one rounding below.
           Value accScaled = tb.map(
-              Step::AccRescale, {acc, alpha}, acc, accType,
+              Step::AccRescale, {acc, alpha}, acc, f32,
               [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
                 TileBuilder t(nb, nl);
-                Value prod = arith::MulFOp::create(nb, nl, t.toF32(a[0]), a[1]);
-                return t.fromF32(prod, accType, overflow);
+                return arith::MulFOp::create(nb, nl, t.toF32(a[0]), a[1]);
               });
-          // acc += P~ V_j: p and v inputs, accumulated in the acc type.
-          Value accNew = matmul(b, loc, Step::PVMma, pCast, vj, accScaled,
-                                /*transposeB=*/false);
+          // PV = P~ V_j: p and v inputs, summed in f32 (the MMA
+          // accumulator).
+          Value pv = matmul(b, loc, Step::PVMma, pCast, vj,
+                            {rows, b.getIndexAttr(shape.valueDim)},
+                            /*transposeB=*/false);
+          // acc' = round_acc(A + f32(round_acc(PV))): the product leaves the
+          // MMA rounded to the acc type, and the running output is kept in
+          // the acc type between KV tiles.
+          Value accNew = tb.map(
+              Step::Accumulate, {accScaled, pv}, acc, accType,
+              [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                TileBuilder t(nb, nl);
+                Value product = t.toF32(t.fromF32(a[1], accType, overflow));
+                Value sum = arith::AddFOp::create(nb, nl, a[0], product);
+                return t.fromF32(sum, accType, overflow);
+              });
           scf::YieldOp::create(b, loc, ValueRange{mNew, lNew, accNew});
         });
     kvLoop->setAttr(kKVOrderAttrName,
