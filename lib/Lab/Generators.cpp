@@ -10,6 +10,7 @@
 
 #include "llvm/ADT/APFloat.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace lpattn::lab;
@@ -41,6 +42,19 @@ HostTensor lpattn::lab::randomNormal(llvm::ArrayRef<int64_t> shape,
   for (float &value : tensor.data)
     value = static_cast<float>(mean + stddev * normal.next());
   return tensor;
+}
+
+double lpattn::lab::realizedSinkExcess(llvm::ArrayRef<double> sinkJitter,
+                                       int64_t numSinks) {
+  if (numSinks <= 0 || sinkJitter.empty())
+    return 0.0;
+  size_t groups = sinkJitter.size() / size_t(numSinks);
+  double sum = 0.0;
+  for (size_t g = 0; g < groups; ++g) {
+    llvm::ArrayRef<double> group = sinkJitter.slice(g * numSinks, numSinks);
+    sum += *std::max_element(group.begin(), group.end());
+  }
+  return sum / double(groups);
 }
 
 /// Checks the sizes shared by all Q/K/V generators.
@@ -96,6 +110,12 @@ lpattn::lab::generateSinkAttention(const SinkAttentionOptions &options) {
         "generateSinkAttention: scale must be positive and alpha nonzero");
 
   const SinkParams &sinks = options.sinks;
+  const bool perRow = !sinks.perHeadJitter;
+  if (perRow && sinks.numSinks > headDim - 1)
+    return llvm::createStringError(
+        "generateSinkAttention: per-row jitter needs numSinks = " +
+        llvm::Twine(sinks.numSinks) + " <= headDim - 1 = " +
+        llvm::Twine(headDim - 1));
   double sigma = std::pow(scale * scale * double(headDim - 1), -0.25);
   SinkAttention result;
   result.scale = scale;
@@ -109,6 +129,14 @@ lpattn::lab::generateSinkAttention(const SinkAttentionOptions &options) {
     }
     for (int64_t n = 0; n < numKeys; ++n) {
       if (n < sinks.numSinks) {
+        if (perRow) {
+          // The row's own coordinate 1 + n carries its jitter.
+          result.k.at(0, h, n, 0) =
+              static_cast<float>(sinks.delta / (scale * options.alpha));
+          result.k.at(0, h, n, 1 + n) =
+              static_cast<float>(sinks.jitterStddev / (scale * sigma));
+          continue;
+        }
         double jitter = sinks.jitterStddev * normal.next();
         result.sinkJitter.push_back(jitter);
         result.k.at(0, h, n, 0) = static_cast<float>((sinks.delta + jitter) /
@@ -121,6 +149,16 @@ lpattn::lab::generateSinkAttention(const SinkAttentionOptions &options) {
     for (int64_t n = 0; n < numKeys; ++n)
       for (int64_t i = 0; i < headDim; ++i)
         result.v.at(0, h, n, i) = static_cast<float>(normal.next());
+    // Per row: the realized jitter of the float Q and K, in double.
+    if (perRow)
+      for (int64_t m = 0; m < numQueries; ++m)
+        for (int64_t s = 0; s < sinks.numSinks; ++s)
+          result.sinkJitter.push_back(
+              scale * (double(result.q.at(0, h, m, 0)) *
+                           double(result.k.at(0, h, s, 0)) +
+                       double(result.q.at(0, h, m, 1 + s)) *
+                           double(result.k.at(0, h, s, 1 + s))) -
+              sinks.delta);
   }
   return result;
 }
@@ -140,14 +178,22 @@ Expected<SinkLogits> lpattn::lab::generateSinkLogits(int64_t numHeads,
   result.logits = HostTensor::zeros({1, numHeads, numQueries, numKeys});
   NormalSampler normal(seed);
   for (int64_t h = 0; h < numHeads; ++h) {
-    for (int64_t s = 0; s < sinks.numSinks; ++s)
-      result.sinkJitter.push_back(sinks.jitterStddev * normal.next());
+    if (sinks.perHeadJitter)
+      for (int64_t s = 0; s < sinks.numSinks; ++s)
+        result.sinkJitter.push_back(sinks.jitterStddev * normal.next());
     for (int64_t m = 0; m < numQueries; ++m)
-      for (int64_t n = 0; n < numKeys; ++n)
-        result.logits.at(0, h, m, n) = static_cast<float>(
-            n < sinks.numSinks
-                ? sinks.delta + result.sinkJitter[h * sinks.numSinks + n]
-                : normal.next());
+      for (int64_t n = 0; n < numKeys; ++n) {
+        double logit;
+        if (n >= sinks.numSinks) {
+          logit = normal.next();
+        } else if (sinks.perHeadJitter) {
+          logit = sinks.delta + result.sinkJitter[h * sinks.numSinks + n];
+        } else {
+          result.sinkJitter.push_back(sinks.jitterStddev * normal.next());
+          logit = sinks.delta + result.sinkJitter.back();
+        }
+        result.logits.at(0, h, m, n) = static_cast<float>(logit);
+      }
   }
   return result;
 }
@@ -219,6 +265,11 @@ lpattn::lab::generateTiedMaxAttention(const TiedMaxAttentionOptions &options) {
       !std::isfinite(options.minGap))
     return llvm::createStringError(
         "generateTiedMaxAttention: scale and minGap must be positive");
+  if (!std::isfinite(options.valueMean) || !(options.valueStddev >= 0) ||
+      !std::isfinite(options.valueStddev))
+    return llvm::createStringError(
+        "generateTiedMaxAttention: valueMean must be finite and valueStddev "
+        ">= 0");
 
   auto isTied = [&](int64_t n) {
     return n >= firstTied && n < firstTied + numTied;
@@ -240,7 +291,9 @@ lpattn::lab::generateTiedMaxAttention(const TiedMaxAttentionOptions &options) {
           result.k.at(0, h, n, i) = normalBF16(normal, sigma);
     for (int64_t n = 0; n < numKeys; ++n)
       for (int64_t i = 0; i < headDim; ++i)
-        result.v.at(0, h, n, i) = normalBF16(normal, 1.0);
+        result.v.at(0, h, n, i) = roundToBF16(
+            options.valueMean + options.valueStddev * normal.next(),
+            llvm::RoundingMode::NearestTiesToEven);
 
     // The tied score is Q[m, 0] * g = g; put it minGap / c above the largest
     // other score of the head.

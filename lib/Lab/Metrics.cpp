@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 using namespace lpattn::lab;
 using llvm::Expected;
@@ -61,6 +62,44 @@ lpattn::lab::computeMetrics(const HostTensor &output,
     return llvm::createStringError(
         "computeMetrics: output shape " + formatShape(output.shape) +
         " differs from reference shape " + formatShape(reference.shape));
-  return computeMetrics(llvm::ArrayRef<float>(output.data),
-                        llvm::ArrayRef<double>(reference.data));
+  Expected<ErrorMetrics> metrics = computeMetrics(
+      llvm::ArrayRef<float>(output.data),
+      llvm::ArrayRef<double>(reference.data));
+  if (metrics && !output.shape.empty())
+    metrics->biasT =
+        computeBiasT(output.data, reference.data, output.shape.back());
+  return metrics;
+}
+
+double lpattn::lab::computeBiasT(llvm::ArrayRef<float> output,
+                                 llvm::ArrayRef<double> reference,
+                                 int64_t rowLength) {
+  if (rowLength <= 0 || output.size() != reference.size())
+    return 0.0;
+  std::vector<double> rowMeans;
+  for (size_t start = 0; start + rowLength <= output.size();
+       start += rowLength) {
+    double sum = 0.0;
+    int64_t count = 0;
+    for (size_t i = start; i < start + rowLength; ++i)
+      if (std::isfinite(output[i])) {
+        sum += double(output[i]) - reference[i];
+        ++count;
+      }
+    if (count > 0)
+      rowMeans.push_back(sum / double(count));
+  }
+  if (rowMeans.size() < 2)
+    return 0.0;
+  double mean = 0.0;
+  for (double x : rowMeans)
+    mean += x;
+  mean /= double(rowMeans.size());
+  double variance = 0.0;
+  for (double x : rowMeans)
+    variance += (x - mean) * (x - mean);
+  variance /= double(rowMeans.size() - 1);
+  if (!(variance > 0))
+    return 0.0;
+  return mean / std::sqrt(variance / double(rowMeans.size()));
 }

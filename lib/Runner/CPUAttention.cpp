@@ -194,6 +194,8 @@ llvm::Error CPUAttention::compileModule(ModuleOp module,
     sig.mask = shapeOf(op.getMask().getType());
   sig.hasDescales = !op.getDescales().empty();
   sig.countsCollapse = options.collapseSinkKeys.has_value();
+  sig.softmaxScale = op.getSoftmaxScaleAttr().getValueAsDouble();
+  sig.causal = op.getCausal();
   PrecisionPolicy policy = op.getPolicy().toPolicy();
   sig.queryFormat = sig.keyFormat = policy.qk;
   sig.valueFormat = policy.v;

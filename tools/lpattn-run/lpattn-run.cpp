@@ -12,6 +12,7 @@
 #include "lpattn/Lab/Npy.h"
 #include "lpattn/Lab/Reference.h"
 #include "lpattn/Runner/CPUAttention.h"
+#include "lpattn/Runner/RunReference.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
@@ -78,6 +79,10 @@ static cl::opt<double> beta("beta", cl::desc("softmax beta (0: default)"),
                             cl::init(0.0), cl::cat(problemCat));
 static cl::opt<bool> causal("causal", cl::desc("causal mask"),
                             cl::init(false), cl::cat(problemCat));
+static cl::opt<double> softmaxScaleOpt("scale",
+                                       cl::desc("softmax scale c (0: "
+                                                "1/sqrt(D))"),
+                                       cl::init(0.0), cl::cat(problemCat));
 static cl::opt<int64_t> tileQ("tile-q", cl::desc("Br"), cl::init(64),
                               cl::cat(problemCat));
 static cl::opt<int64_t> tileKV("tile-kv", cl::desc("Bc"), cl::init(64),
@@ -96,10 +101,34 @@ static cl::opt<int64_t> numSinks("sinks", cl::desc("number of sink keys"),
                                  cl::init(4), cl::cat(inputCat));
 static cl::opt<double> jitter("jitter", cl::desc("sink jitter stddev"),
                               cl::init(1.0), cl::cat(inputCat));
+static cl::opt<bool> jitterPerHead(
+    "jitter-per-head",
+    cl::desc("draw the sink jitter once per head, not per query row"),
+    cl::init(false), cl::cat(inputCat));
 static cl::opt<double> offset("offset", cl::desc("common raw score offset"),
                               cl::init(1e5), cl::cat(inputCat));
 static cl::opt<int64_t> numTied("tied", cl::desc("tied maxima per row"),
                                 cl::init(2), cl::cat(inputCat));
+static cl::opt<double> gap("gap",
+                           cl::desc("ties: least logit gap below the tie"),
+                           cl::init(1.0), cl::cat(inputCat));
+static cl::opt<double> vMean("v-mean", cl::desc("ties: mean of V"),
+                             cl::init(0.0), cl::cat(inputCat));
+static cl::opt<double> vStddev("v-stddev", cl::desc("ties: stddev of V"),
+                               cl::init(1.0), cl::cat(inputCat));
+static cl::opt<std::string>
+    maskFile("mask-npy",
+             cl::desc("additive f32 mask .npy (a described problem gets a "
+                      "[1, 1, Nq, Nk] mask operand)"),
+             cl::cat(inputCat));
+static cl::opt<float> qDescale("q-descale",
+                               cl::desc("Q descale (a described problem gets "
+                                        "descale operands)"),
+                               cl::init(1.0f), cl::cat(inputCat));
+static cl::opt<float> kDescale("k-descale", cl::desc("K descale"),
+                               cl::init(1.0f), cl::cat(inputCat));
+static cl::opt<float> vDescale("v-descale", cl::desc("V descale"),
+                               cl::init(1.0f), cl::cat(inputCat));
 static cl::opt<std::string> qFile("q-npy", cl::desc("Q .npy"), cl::cat(inputCat));
 static cl::opt<std::string> kFile("k-npy", cl::desc("K .npy"), cl::cat(inputCat));
 static cl::opt<std::string> vFile("v-npy", cl::desc("V .npy"), cl::cat(inputCat));
@@ -156,6 +185,10 @@ static AttentionProblem describedProblem() {
   p.softmax = *variant;
   p.beta = beta;
   p.causal = causal;
+  p.softmaxScale = softmaxScaleOpt;
+  p.mask = !maskFile.empty();
+  p.descales = qDescale.getNumOccurrences() || kDescale.getNumOccurrences() ||
+               vDescale.getNumOccurrences();
   p.tileQ = tileQ;
   p.tileKV = tileKV;
   return p;
@@ -165,8 +198,8 @@ static AttentionProblem describedProblem() {
 struct Inputs {
   lab::HostTensor q, k, v;
   int64_t sinkKeys = 0; ///< keys excluded from the collapse count
-  /// Sinks: the mean over heads of the largest sink jitter (the realized
-  /// delta_k of P-Cast's threshold).
+  /// Sinks: the mean over rows (or heads) of the largest sink jitter (the
+  /// realized delta_k of P-Cast's threshold).
   double sinkExcess = 0.0;
 };
 
@@ -197,14 +230,12 @@ static Inputs makeInputs(const CPUAttention::Signature &sig, double param,
     lab::SinkAttentionOptions o;
     o.numHeads = hq, o.numQueries = n, o.numKeys = m, o.headDim = d;
     o.sinks = {numSinks, paramName == "delta" ? param : double(delta),
-               jitter};
+               jitter, jitterPerHead};
+    if (softmaxScaleOpt > 0)
+      o.scale = double(softmaxScaleOpt);
     o.seed = seed;
     lab::SinkAttention sa = orFail(lab::generateSinkAttention(o));
-    for (int64_t h = 0; h < hq; ++h)
-      in.sinkExcess += *std::max_element(
-                           sa.sinkJitter.begin() + h * numSinks,
-                           sa.sinkJitter.begin() + (h + 1) * numSinks) /
-                       double(hq);
+    in.sinkExcess = lab::realizedSinkExcess(sa.sinkJitter, numSinks);
     gi = std::move(sa);
     in.sinkKeys = numSinks;
   } else if (gen == "offset") {
@@ -217,6 +248,11 @@ static Inputs makeInputs(const CPUAttention::Signature &sig, double param,
     lab::TiedMaxAttentionOptions o;
     o.numHeads = hq, o.numQueries = n, o.numKeys = m, o.headDim = d;
     o.numTied = numTied;
+    o.minGap = gap;
+    o.valueMean = vMean;
+    o.valueStddev = vStddev;
+    if (softmaxScaleOpt > 0)
+      o.scale = double(softmaxScaleOpt);
     o.seed = seed;
     gi = orFail(lab::generateTiedMaxAttention(o));
   } else {
@@ -233,19 +269,19 @@ struct Row {
   CPURunResult run;
 };
 
-static Row runOnce(CPUAttention &attention, double scale, double param,
-                   const std::string &paramName) {
+/// Runs once and measures the result against the float64 attention of what
+/// ran: the op's own scale, causal flag, mask, descales and GQA grouping.
+static Row runOnce(CPUAttention &attention, const lab::HostTensor *mask,
+                   double param, const std::string &paramName) {
   const CPUAttention::Signature &sig = attention.getSignature();
   Inputs in = makeInputs(sig, param, paramName);
   Row row;
   row.param = param;
   row.sinkExcess = in.sinkExcess;
-  row.run = orFail(attention.run(in.q, in.k, in.v));
-  lab::ReferenceOptions ref;
-  ref.scale = scale;
-  ref.causal = causal;
+  std::array<float, 3> descales{qDescale, kDescale, vDescale};
+  row.run = orFail(attention.run(in.q, in.k, in.v, mask, descales));
   lab::HostTensorF64 expected =
-      orFail(lab::referenceAttention(in.q, in.k, in.v, ref));
+      orFail(referenceFor(sig, in.q, in.k, in.v, mask, descales));
   row.metrics = orFail(lab::computeMetrics(row.run.output, expected));
   return row;
 }
@@ -307,7 +343,6 @@ int main(int argc, char **argv) {
   int64_t sinkKeys = generator == "sinks" ? int64_t(numSinks) : 0;
   std::vector<Row> rows;
   std::unique_ptr<CPUAttention> attention;
-  double softmaxScale = 1.0 / std::sqrt(double(headDim));
   auto compile = [&](double s) {
     CPUCompileOptions options;
     options.collapseSinkKeys = sinkKeys;
@@ -324,7 +359,6 @@ int main(int argc, char **argv) {
         llvm::outs() << mlirText << "\n";
       attention = orFail(CPUAttention::compile(mlirText, options));
     }
-    softmaxScale = 1.0 / std::sqrt(double(attention->getSignature().query[3]));
   };
 
   std::vector<double> params{0.0};
@@ -334,11 +368,20 @@ int main(int argc, char **argv) {
          x = paramName == "p-scale" ? x * step : x + step)
       params.push_back(x);
   }
+  std::optional<lab::HostTensor> mask;
+  if (!maskFile.empty())
+    mask = orFail(lab::readNpy(maskFile));
   for (size_t i = 0; i < params.size(); ++i) {
     double param = params[i];
     if (!attention || paramName == "p-scale")
       compile(paramName == "p-scale" ? param : double(pScale));
-    rows.push_back(runOnce(*attention, softmaxScale, param, paramName));
+    const CPUAttention::Signature &sig = attention->getSignature();
+    if (sig.hasMask && !mask)
+      fail("the attention has a mask operand: give it with --mask-npy");
+    if (!sig.hasMask && mask)
+      fail("--mask-npy: the attention has no mask operand");
+    rows.push_back(
+        runOnce(*attention, mask ? &*mask : nullptr, param, paramName));
     if (params.size() > 1)
       llvm::errs() << llvm::format("\r[%zu/%zu] %s = %g", i + 1,
                                    params.size(), paramName.c_str(), param);
@@ -363,6 +406,7 @@ int main(int argc, char **argv) {
       llvm::json::Object o{
           {"mse", num(r.metrics.mse)},
           {"mean_error", num(r.metrics.meanError)},
+          {"bias_t", num(r.metrics.biasT)},
           {"max_abs_error", num(r.metrics.maxAbsError)},
           {"relative_rmse", num(r.metrics.relativeRMSE)},
           {"nan", r.metrics.numNaN},

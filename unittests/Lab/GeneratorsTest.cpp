@@ -81,12 +81,15 @@ TEST(GeneratorsTest, RandomNormalIsReproducible) {
 }
 
 TEST(GeneratorsTest, SinkLogitsHaveTheGap) {
+  for (bool perHead : {false, true}) {
+  SCOPED_TRACE(perHead ? "jitter per head" : "jitter per row");
   SinkAttentionOptions options;
   options.numHeads = 2;
   options.numQueries = 256;
   options.numKeys = 512;
   options.headDim = 64;
-  options.sinks = {/*numSinks=*/4, /*delta=*/10.0, /*jitterStddev=*/1.0};
+  options.sinks = {/*numSinks=*/4, /*delta=*/10.0, /*jitterStddev=*/1.0,
+                   perHead};
   options.alpha = 0.75;
   // Not 1/sqrt(D), where sigma = (c^2 (D - 1))^(-1/4) would be ~1 anyway.
   options.scale = 0.5;
@@ -94,7 +97,7 @@ TEST(GeneratorsTest, SinkLogitsHaveTheGap) {
   llvm::Expected<SinkAttention> in = generateSinkAttention(options);
   ASSERT_TRUE(static_cast<bool>(in)) << llvm::toString(in.takeError());
   EXPECT_EQ(in->scale, 0.5);
-  ASSERT_EQ(in->sinkJitter.size(), 2u * 4u);
+  ASSERT_EQ(in->sinkJitter.size(), perHead ? 2u * 4u : 2u * 256u * 4u);
   EXPECT_EQ(in->v.shape, (std::vector<int64_t>{1, 2, 512, 64}));
 
   std::vector<double> nonSink;
@@ -107,7 +110,8 @@ TEST(GeneratorsTest, SinkLogitsHaveTheGap) {
           continue;
         }
         // Exact up to the float rounding of K[s, 0] (relative 2^-24).
-        EXPECT_NEAR(logit - 10.0, in->sinkJitter[h * 4 + n], 1e-5);
+        size_t index = perHead ? h * 4 + n : (h * 256 + m) * 4 + n;
+        EXPECT_NEAR(logit - 10.0, in->sinkJitter[index], 1e-5);
       }
   // The logits share query rows and key columns, so they are not
   // independent: the standard error of the mean is ~1/sqrt(Nq Nk) ~ 0.003 and
@@ -118,6 +122,19 @@ TEST(GeneratorsTest, SinkLogitsHaveTheGap) {
   EXPECT_NEAR(moments.variance, 1.0, 0.08);
   // The jitter is a real N(0, 1) draw per sink, not all zero or equal.
   EXPECT_NE(in->sinkJitter[0], in->sinkJitter[1]);
+  if (!perHead) {
+    // 2048 draws per row: N(0, 1) (standard errors 0.022 and 0.031), and
+    // delta_k near E[max of 4 N(0, 1)] = 1.029 (standard error ~0.015).
+    Moments jitter = momentsOf(in->sinkJitter);
+    EXPECT_NEAR(jitter.mean, 0.0, 0.1);
+    EXPECT_NEAR(jitter.variance, 1.0, 0.15);
+    EXPECT_NEAR(realizedSinkExcess(in->sinkJitter, 4), 1.029, 0.08);
+    // Jitter and non-sink logits of a row are uncorrelated.
+    double cross = 0.0;
+    for (int64_t m = 0; m < 256; ++m)
+      cross += in->sinkJitter[m * 4] * in->scale * score(*in, 0, m, 4);
+    EXPECT_NEAR(cross / 256.0, 0.0, 0.35);
+  }
 
   llvm::Expected<SinkAttention> again = generateSinkAttention(options);
   ASSERT_TRUE(static_cast<bool>(again));
@@ -128,6 +145,13 @@ TEST(GeneratorsTest, SinkLogitsHaveTheGap) {
   llvm::Expected<SinkAttention> other = generateSinkAttention(options);
   ASSERT_TRUE(static_cast<bool>(other));
   EXPECT_NE(bitsOf(other->k), bitsOf(in->k));
+  }
+}
+
+TEST(GeneratorsTest, RealizedSinkExcess) {
+  // Mean over groups of the largest: (3 + 1) / 2.
+  EXPECT_EQ(realizedSinkExcess({1.0, 3.0, -2.0, 1.0}, 2), 2.0);
+  EXPECT_EQ(realizedSinkExcess({}, 4), 0.0);
 }
 
 TEST(GeneratorsTest, SinkWithoutJitterSitsAtDelta) {
@@ -146,7 +170,8 @@ TEST(GeneratorsTest, SinkWithoutJitterSitsAtDelta) {
 }
 
 TEST(GeneratorsTest, SinkLogitsDirectly) {
-  SinkParams sinks{/*numSinks=*/4, /*delta=*/9.0, /*jitterStddev=*/1.0};
+  SinkParams sinks{/*numSinks=*/4, /*delta=*/9.0, /*jitterStddev=*/1.0,
+                   /*perHeadJitter=*/true};
   llvm::Expected<SinkLogits> logits = generateSinkLogits(3, 128, 256, sinks, 5);
   ASSERT_TRUE(static_cast<bool>(logits));
   EXPECT_EQ(logits->logits.shape, (std::vector<int64_t>{1, 3, 128, 256}));
@@ -167,6 +192,19 @@ TEST(GeneratorsTest, SinkLogitsDirectly) {
   EXPECT_NEAR(moments.variance, 1.0, 0.025);
 }
 
+TEST(GeneratorsTest, SinkLogitsDirectlyPerRow) {
+  SinkParams sinks{/*numSinks=*/2, /*delta=*/9.0, /*jitterStddev=*/1.0};
+  llvm::Expected<SinkLogits> logits = generateSinkLogits(2, 64, 32, sinks, 5);
+  ASSERT_TRUE(static_cast<bool>(logits));
+  ASSERT_EQ(logits->sinkJitter.size(), 2u * 64u * 2u);
+  for (int64_t h = 0; h < 2; ++h)
+    for (int64_t m = 0; m < 64; ++m)
+      for (int64_t s = 0; s < 2; ++s)
+        EXPECT_EQ(logits->logits.at(0, h, m, s),
+                  float(9.0 + logits->sinkJitter[(h * 64 + m) * 2 + s]));
+  EXPECT_NE(logits->sinkJitter[0], logits->sinkJitter[2]);
+}
+
 TEST(GeneratorsTest, SinkOptionsAreChecked) {
   SinkAttentionOptions options;
   options.numKeys = 3;
@@ -181,6 +219,15 @@ TEST(GeneratorsTest, SinkOptionsAreChecked) {
   EXPECT_NE(llvm::toString(noRoom.takeError())
                 .find("headDim must be >= 2 (coordinate 0 is reserved)"),
             std::string::npos);
+  // Per-row jitter needs a coordinate per sink.
+  options.headDim = 4;
+  llvm::Expected<SinkAttention> noJitterRoom = generateSinkAttention(options);
+  ASSERT_FALSE(static_cast<bool>(noJitterRoom));
+  EXPECT_EQ(llvm::toString(noJitterRoom.takeError()),
+            "generateSinkAttention: per-row jitter needs numSinks = 4 <= "
+            "headDim - 1 = 3");
+  options.sinks.perHeadJitter = true;
+  EXPECT_TRUE(static_cast<bool>(generateSinkAttention(options)));
 }
 
 /// Softmax of c * scores of one row, in double.

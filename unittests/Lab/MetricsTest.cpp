@@ -85,4 +85,20 @@ TEST(MetricsTest, SizeAndShapeMismatches) {
             "[3, 2]");
 }
 
+TEST(MetricsTest, BiasTOverRows) {
+  // Three rows of two entries; row mean errors 1, 2, 3: mean 2, stddev 1,
+  // t = 2 / (1 / sqrt(3)).
+  HostTensor out = HostTensor::zeros({3, 2});
+  out.data = {1, 1, 2, 2, 4, 2};
+  HostTensorF64 ref = HostTensorF64::zeros({3, 2});
+  llvm::Expected<ErrorMetrics> m = computeMetrics(out, ref);
+  ASSERT_TRUE(static_cast<bool>(m));
+  EXPECT_NEAR(m->biasT, 2.0 * std::sqrt(3.0), 1e-12);
+  // Opposite errors: no bias.
+  out.data = {1, 1, -1, -1, 0, 0};
+  EXPECT_EQ(computeMetrics(out, ref)->biasT, 0.0);
+  // One row: no spread to compare with.
+  EXPECT_EQ(computeBiasT({1, 2}, {0, 0}, 2), 0.0);
+}
+
 } // namespace

@@ -55,14 +55,22 @@ struct AttentionInputs {
 //===----------------------------------------------------------------------===//
 
 /// The logit pattern of attention sinks: the first `numSinks` keys of every
-/// row have logit delta + jitter_s, jitter_s ~ N(0, jitterStddev^2) drawn
-/// once per (head, sink) and shared by all query rows; every other logit is
-/// N(0, 1).
+/// row have logit delta + jitter, jitter ~ N(0, jitterStddev^2); every other
+/// logit is N(0, 1). The jitter is drawn per (query row, sink) by default,
+/// as in P-Cast's setting, so that the realized excess delta_k (the mean of
+/// the row's largest jitter) is an average over many draws; `perHeadJitter`
+/// draws it once per (head, sink) and shares it by all rows of the head.
 struct SinkParams {
   int64_t numSinks = 4;
   double delta = 10.0;
   double jitterStddev = 1.0;
+  bool perHeadJitter = false;
 };
+
+/// The realized sink excess delta_k of P-Cast's threshold: the mean over
+/// groups of `numSinks` consecutive jitters (one group per row, or per head
+/// with perHeadJitter) of the largest one. 0 without sinks.
+double realizedSinkExcess(llvm::ArrayRef<double> sinkJitter, int64_t numSinks);
 
 struct SinkAttentionOptions {
   int64_t numHeads = 1, numQueries = 128, numKeys = 128, headDim = 64;
@@ -75,13 +83,21 @@ struct SinkAttentionOptions {
 };
 
 struct SinkAttention : AttentionInputs {
-  /// jitter_s of head h and sink s at [h * numSinks + s].
+  /// The realized jitter (sink logit - delta) of row m, sink s of head h at
+  /// [(h * numQueries + m) * numSinks + s]; with perHeadJitter, that of
+  /// sink s of head h at [h * numSinks + s].
   std::vector<double> sinkJitter;
 };
 
 /// Real Q/K/V whose logits c * q.k follow SinkParams. Coordinate 0 carries
-/// the sinks: Q[m, 0] = alpha, sink K[s, 0] = (delta + jitter_s) / (c alpha)
-/// with the sink keys' other coordinates 0, non-sink K[n, 0] = 0. Coordinates
+/// the sinks: Q[m, 0] = alpha, sink K[s, 0] = delta / (c alpha) (per row)
+/// or (delta + jitter_s) / (c alpha) (per head), non-sink K[n, 0] = 0. Per
+/// row, sink s also has K[s, 1 + s] = jitterStddev / (c sigma) and its other
+/// coordinates 0, so its jitter is c Q[m, 1 + s] K[s, 1 + s] ~
+/// N(0, jitterStddev^2), a fresh draw per row (Q[m, 1 + s] is the row's own
+/// N(0, sigma^2) coordinate, uncorrelated with its non-sink logits); this
+/// needs numSinks <= headDim - 1. Per head the sink keys' other coordinates
+/// are 0. Coordinates
 /// 1..D-1 of Q and of non-sink K are i.i.d. N(0, sigma^2) with
 /// sigma = (c^2 (D - 1))^(-1/4), so a non-sink logit c * sum q_i k_i has mean
 /// 0 and variance c^2 (D - 1) sigma^4 = 1 (approximately normal: a sum of
@@ -146,19 +162,23 @@ struct TiedMaxAttentionOptions {
   int64_t firstTiedKey = 0;
   /// Least logit gap c * (tied score - any other score) of every row.
   double minGap = 1.0;
+  /// Mean and standard deviation of every V entry.
+  double valueMean = 0.0, valueStddev = 1.0;
   /// Softmax scale c; 1/sqrt(headDim) when unset.
   std::optional<double> scale;
   uint64_t seed = 0;
 };
 
 /// Q/K/V where every query row has exactly `numTied` keys tied at its max
-/// score, all other logits at least `minGap` lower, and every value
-/// bf16-representable so that the ties survive a bf16 cast. The tied keys
+/// score, all other logits at least `minGap` lower (the gap), and every value
+/// bf16-representable so that the ties survive a bf16 cast. V is
+/// N(valueMean, valueStddev^2) (LPTF's bias needs similar V rows with a
+/// non-zero mean; zero-mean V makes the rounding errors cancel). The tied keys
 /// are bit-identical rows (g, 0, ..., 0), so their scores tie exactly in any
 /// precision and summation order; Q[m, 0] = 1 and the other keys have
 /// K[n, 0] = 0. Coordinates 1..D-1 of Q and of the other keys are N(0,
-/// sigma^2) as in generateSinkAttention (other logits roughly N(0, 1)), V is
-/// N(0, 1), all rounded to bf16; g is the smallest bf16 value with
+/// sigma^2) as in generateSinkAttention (other logits roughly N(0, 1)), V as
+/// above, all rounded to bf16; g is the smallest bf16 value with
 /// c * (g - max other score) >= minGap over all rows of the head (the max
 /// taken as 0 when every key is tied). Needs headDim >= 2 and numTied >= 2.
 llvm::Expected<AttentionInputs>

@@ -33,7 +33,18 @@ struct ErrorMetrics {
   /// both sums are 0, +Inf if only the reference sum is.
   double relativeRMSE = 0.0;
   int64_t numNaN = 0, numInf = 0, numFinite = 0;
+  /// How many standard errors the bias is from 0, with the output's rows
+  /// (its last dimension) as the samples: each row's mean signed error over
+  /// its finite entries, then mean / (stddev / sqrt(rows)). Errors within a
+  /// row share the row's P and normalizer, so rows, not entries, are the
+  /// independent draws. Only the tensor overload of computeMetrics sets it;
+  /// 0 with fewer than 2 rows or no spread.
+  double biasT = 0.0;
 };
+
+/// The t-statistic of `biasT` for rows of `rowLength` consecutive entries.
+double computeBiasT(llvm::ArrayRef<float> output,
+                    llvm::ArrayRef<double> reference, int64_t rowLength);
 
 /// Metrics of `output` against `reference`; an error if their sizes differ.
 llvm::Expected<ErrorMetrics> computeMetrics(llvm::ArrayRef<float> output,

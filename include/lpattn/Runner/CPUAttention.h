@@ -106,6 +106,11 @@ public:
     FloatFormat queryFormat, keyFormat, valueFormat, resultFormat;
     bool hasMask = false, hasDescales = false, countsCollapse = false;
     std::string funcName;
+    /// The op's numerics that the float64 reference must follow: its
+    /// softmax scale c (the default 1/sqrt(D) filled in) and causal flag.
+    /// GQA follows from the shapes; the mask and descales are run inputs.
+    double softmaxScale = 0.0;
+    bool causal = false;
   };
   const Signature &getSignature() const { return signature; }
 

@@ -7,8 +7,27 @@
 //
 //   S = Q K_j^T = Q K_j'^T + Q (beta * mean(K_j))^T = S' + r_j,
 //
-// so it is added back to the f32 scores after the product ("global
-// recovering"): the max, the row sum and P see exactly S' + r_j.
+// and has to be added back to the f32 scores ("global recovering"). Adding
+// all of r_j would bring the scores back to the size of the offset, where
+// the f32 ulp (0.06 at 1e6) is far coarser than the f16 rounding of S'. Only
+// differences between tiles matter to the softmax, so the recovery adds
+// r_j - r_ref, with a reference shift r_ref = Q (beta * mu)^T per row that
+// cancels exactly in the softmax (m, P and l all move by it; PASA's global
+// recovering against a reference shift). mu is the mean key of the whole KV
+// head, the same for every KV tile in either order. The difference is formed
+// before any product, as d_j = beta * mean(K_j - mu), so that no large
+// number is ever subtracted from another:
+//
+//   mu   = mean_n K[n]                               pasa_reference (f32)
+//   d_j  = beta * mean_n (K_j[n] - mu)               pasa_mean (f32)
+//   K_j' = round_qk(((K_j - mu) - d_j) + (1 - beta) mu)
+//        = round_qk(K_j - beta * mean(K_j))          pasa_shift
+//   S    = S' c + (Q_i d_j^T) c                      pasa_recover, pasa_add
+//        = Q_i K_j^T c - r_ref c
+//
+// With beta = 1 the last term of K_j' is 0 and K_j - mu is exact when the
+// offset dominates the keys (Sterbenz), so the f32 scores stay as small as
+// the spread of the logits whatever the offset.
 //
 //===----------------------------------------------------------------------===//
 
@@ -55,15 +74,24 @@ LogicalResult lpattn::insertPasaShift(RewriterBase &rewriter,
                               "policy");
   auto mm = cast<linalg::MatmulOp>(qk);
   Value qi = mm.getDpsInputs()[0], kj = mm.getDpsInputs()[1];
+  // The key tile is a slice of the KV head K[b, h_kv, :, :]; its batch and
+  // head indices are fixed for the whole KV loop.
+  auto keySlice = kj.getDefiningOp<tensor::ExtractSliceOp>();
+  if (!keySlice || keySlice.getSourceType().getRank() != 4)
+    return kvLoop.emitOpError("the qk_mma key operand is not a slice of a "
+                              "[B, H, N, D] key tensor");
+  SmallVector<OpFoldResult> keyOffsets = keySlice.getMixedOffsets();
+  for (int i = 0; i < 2; ++i)
+    if (auto v = dyn_cast<Value>(keyOffsets[i]);
+        v && !kvLoop.isDefinedOutsideOfLoop(v))
+      return kvLoop.emitOpError("the key tile's batch/head index varies "
+                                "inside the KV loop");
   Value scoreScale = score->getOperand(1);
   Type f32 = rewriter.getF32Type();
   Type qkType = policy.getQk();
   OverflowMode overflow = policy.getOverflow();
   MLIRContext *ctx = rewriter.getContext();
   Location loc = qk->getLoc();
-
-  rewriter.setInsertionPoint(qk);
-  TileBuilder tb(rewriter, loc);
   AffineExpr d0, d1;
   bindDims(ctx, d0, d1);
   auto map2 = [&](ArrayRef<AffineExpr> e) {
@@ -72,18 +100,59 @@ LogicalResult lpattn::insertPasaShift(RewriterBase &rewriter,
   auto parallel = utils::IteratorType::parallel;
   auto reduction = utils::IteratorType::reduction;
 
-  // mu = beta * mean(K_j) over the tile's keys, in f32: [D].
-  OpFoldResult headDim = tensor::getMixedSizes(rewriter, loc, kj)[1];
-  Value sumInit = tb.filled({headDim}, f32, 0.0);
-  auto sum = linalg::GenericOp::create(
-      rewriter, loc, TypeRange{sumInit.getType()}, ValueRange{kj},
-      ValueRange{sumInit}, {map2({d0, d1}), map2({d1})},
-      {reduction, parallel},
-      [&](OpBuilder &nb, Location nl, ValueRange a) {
+  // mu = mean_n K[b, h_kv, n, :] in f32, once before the KV loop: [D].
+  rewriter.setInsertionPoint(kvLoop);
+  TileBuilder pre(rewriter, loc);
+  Value keyTensor = keySlice.getSource();
+  auto keyType = keySlice.getSourceType();
+  SmallVector<OpFoldResult> headSizes =
+      tensor::getMixedSizes(rewriter, loc, keyTensor);
+  headSizes[0] = headSizes[1] = rewriter.getIndexAttr(1);
+  SmallVector<OpFoldResult> headOffsets{keyOffsets[0], keyOffsets[1],
+                                        rewriter.getIndexAttr(0),
+                                        rewriter.getIndexAttr(0)};
+  SmallVector<OpFoldResult> unitStrides(4, rewriter.getIndexAttr(1));
+  auto headType = tensor::ExtractSliceOp::inferCanonicalRankReducedResultType(
+      2, keyType, headSizes);
+  Value headKeys = tensor::ExtractSliceOp::create(
+      rewriter, loc, headType, keyTensor, headOffsets, headSizes, unitStrides);
+  Value refInit = pre.filled({headSizes[3]}, f32, 0.0);
+  auto refSum = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{refInit.getType()}, ValueRange{headKeys},
+      ValueRange{refInit}, {map2({d0, d1}), map2({d1})},
+      {reduction, parallel}, [&](OpBuilder &nb, Location nl, ValueRange a) {
         TileBuilder t(nb, nl);
         linalg::YieldOp::create(
             nb, nl, ValueRange{arith::AddFOp::create(nb, nl, a[1],
                                                      t.toF32(a[0]))});
+      });
+  setStep(refSum, Step::PasaReference);
+  Value headLen = pre.f32Const(double(keyType.getDimSize(2)));
+  if (keyType.isDynamicDim(2))
+    headLen = arith::UIToFPOp::create(
+        rewriter, loc, f32,
+        arith::IndexCastUIOp::create(
+            rewriter, loc, rewriter.getI64Type(),
+            tensor::DimOp::create(rewriter, loc, keyTensor, 2)));
+  Value mu = pre.map(Step::PasaReference, {refSum.getResult(0), headLen},
+                     refSum.getResult(0), f32,
+                     [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                       return arith::DivFOp::create(nb, nl, a[0], a[1]);
+                     });
+
+  rewriter.setInsertionPoint(qk);
+  TileBuilder tb(rewriter, loc);
+  // d_j = beta * mean_n (K_j[n] - mu) in f32: [D].
+  OpFoldResult headDim = tensor::getMixedSizes(rewriter, loc, kj)[1];
+  Value sumInit = tb.filled({headDim}, f32, 0.0);
+  auto sum = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{sumInit.getType()}, ValueRange{kj, mu},
+      ValueRange{sumInit}, {map2({d0, d1}), map2({d1}), map2({d1})},
+      {reduction, parallel}, [&](OpBuilder &nb, Location nl, ValueRange a) {
+        TileBuilder t(nb, nl);
+        Value diff = arith::SubFOp::create(nb, nl, t.toF32(a[0]), a[1]);
+        linalg::YieldOp::create(
+            nb, nl, ValueRange{arith::AddFOp::create(nb, nl, a[2], diff)});
       });
   setStep(sum, Step::PasaMean);
   Value keys = tensor::DimOp::create(rewriter, loc, kj, 0);
@@ -91,32 +160,37 @@ LogicalResult lpattn::insertPasaShift(RewriterBase &rewriter,
       rewriter, loc, f32,
       arith::IndexCastUIOp::create(rewriter, loc, rewriter.getI64Type(), keys));
   Value betaValue = tb.f32Const(beta);
-  Value mean = tb.map(Step::PasaMean, {sum.getResult(0), keysF32, betaValue},
-                      sum.getResult(0), f32,
-                      [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                        Value avg = arith::DivFOp::create(nb, nl, a[0], a[1]);
-                        return arith::MulFOp::create(nb, nl, avg, a[2]);
-                      });
+  Value delta = tb.map(Step::PasaMean, {sum.getResult(0), keysF32, betaValue},
+                       sum.getResult(0), f32,
+                       [](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                         Value avg = arith::DivFOp::create(nb, nl, a[0], a[1]);
+                         return arith::MulFOp::create(nb, nl, avg, a[2]);
+                       });
 
-  // K_j' = round_qk(K_j - mu).
+  // K_j' = round_qk(((K_j - mu) - d_j) + (1 - beta) mu).
+  Value oneMinusBeta = tb.f32Const(1.0 - beta);
   Value shiftedInit = tb.emptyLike(kj, qkType);
   auto shifted = linalg::GenericOp::create(
-      rewriter, loc, TypeRange{shiftedInit.getType()}, ValueRange{kj, mean},
-      ValueRange{shiftedInit}, {map2({d0, d1}), map2({d1}), map2({d0, d1})},
+      rewriter, loc, TypeRange{shiftedInit.getType()},
+      ValueRange{kj, mu, delta, oneMinusBeta}, ValueRange{shiftedInit},
+      {map2({d0, d1}), map2({d1}), map2({d1}), map2({}), map2({d0, d1})},
       {parallel, parallel}, [&](OpBuilder &nb, Location nl, ValueRange a) {
         TileBuilder t(nb, nl);
-        Value diff = arith::SubFOp::create(nb, nl, t.toF32(a[0]), a[1]);
+        Value centered = arith::SubFOp::create(nb, nl, t.toF32(a[0]), a[1]);
+        Value diff = arith::SubFOp::create(nb, nl, centered, a[2]);
+        Value rest = arith::MulFOp::create(nb, nl, a[3], a[1]);
+        Value key = arith::AddFOp::create(nb, nl, diff, rest);
         linalg::YieldOp::create(nb, nl,
-                                ValueRange{t.fromF32(diff, qkType, overflow)});
+                                ValueRange{t.fromF32(key, qkType, overflow)});
       });
   setStep(shifted, Step::PasaShift);
   shifted->setAttr(kBetaAttrName, rewriter.getF64FloatAttr(beta));
 
-  // r = f32(Q_i) mu^T: [Br], exact recovery terms in f32.
+  // r_j - r_ref = f32(Q_i) d_j^T: [Br], small recovery terms in f32.
   OpFoldResult rows = tensor::getMixedSizes(rewriter, loc, qi)[0];
   Value rInit = tb.filled({rows}, f32, 0.0);
   auto recover = linalg::GenericOp::create(
-      rewriter, loc, TypeRange{rInit.getType()}, ValueRange{qi, mean},
+      rewriter, loc, TypeRange{rInit.getType()}, ValueRange{qi, delta},
       ValueRange{rInit}, {map2({d0, d1}), map2({d1}), map2({d0})},
       {parallel, reduction}, [&](OpBuilder &nb, Location nl, ValueRange a) {
         TileBuilder t(nb, nl);
@@ -131,7 +205,7 @@ LogicalResult lpattn::insertPasaShift(RewriterBase &rewriter,
     mm.getDpsInputOperand(1)->set(shifted.getResult(0));
   });
 
-  // S = S' * (c q_ds k_ds) + r * (c q_ds k_ds), in f32.
+  // S = S' * (c q_ds k_ds) + (r_j - r_ref) * (c q_ds k_ds), in f32.
   rewriter.setInsertionPointAfter(score);
   TileBuilder after(rewriter, score->getLoc());
   Value s = score->getResult(0);

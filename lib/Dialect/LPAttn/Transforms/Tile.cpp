@@ -2,21 +2,36 @@
 //
 // The flash-attention forward of SPEC.md, one op per numerics step:
 //
-//   for b, h, i (query tiles):                       scf.for
+//   for b, h, i (query tiles):                       scf.forall
 //     m = -inf; l = 0; acc = 0
-//     for j in visible KV tiles:                      scf.for {lpattn.kv_order}
-//       S   = (Q_i K_j^T) * (c * q_ds * k_ds)         qk_mma, score
+//     for j in visible KV tiles:                      scf.for {lpattn.kv_loop}
+//       S   = sum_k f32(Q_i) f32(K_j)                 qk_mma (f32 tile)
+//       S   = f32(round_score(S)) * (c * q_ds * k_ds) score
 //       S   = mask(S)                                 mask (causal/additive)
 //       m'  = max(m, rowmax(S))                       row_max (+ max_guard)
 //       P   = exp(S - m')                             exp
 //       a   = exp(m - m')                             rescale_factor
 //       l   = l * a + rowsum(P)                       row_sum (uncast P)
 //       P~  = cast_p(P)                               p_cast
-//       acc = acc * a + P~ V_j                        acc_rescale, pv_mma
+//       A   = f32(acc) * a                            acc_rescale (f32)
+//       PV  = sum_k f32(P~) f32(V_j)                  pv_mma (f32 tile)
+//       acc = round_acc(A + f32(round_acc(PV)))       accumulate
 //     O_i = acc / l * v_ds -> out (0 where l = 0)     normalize
 //
-// and then the safeguards the op's attributes ask for, by the same rewrites
-// the safeguard passes run.
+// (each step built by its builder in TileSteps.h) and then the safeguards
+// the op's attributes ask for, by the same rewrites the safeguard passes
+// run.
+//
+// Where the roundings happen (SPEC.md): a tensor core sums the k dimension
+// of a tile product in f32 and rounds the result to the accumulator type
+// once, when it leaves the MMA. So each product accumulates into a fresh f32
+// zero tile (never into a low-precision one, which would round after every
+// multiply-add and lose every small term once a large one is in), and is
+// rounded once: S to the score type in the score step, P~ V_j to the acc
+// type in the accumulate step, which then rounds acc * a + P~ V_j to the acc
+// type once more (acc is the type the running output is kept in between KV
+// tiles). With score = acc = f32 every rounding is a no-op and only the f32
+// summation order differs from a single fused product.
 //
 //===----------------------------------------------------------------------===//
 
@@ -113,8 +128,8 @@ SmallVector<Value> buildKVStep(OpBuilder &b, Location loc,
   Value vj = extractTile(b, loc, op.getValue(), batch, kvHead, col0, cols,
                          b.getIndexAttr(0), b.getIndexAttr(shape.valueDim));
 
-  Value s = buildQKProduct(tb, qi, kj, rows, cols, t.policy.getScore());
-  s = buildScore(tb, s, t.scoreScale);
+  Value s = buildQKProduct(tb, qi, kj, rows, cols);
+  s = buildScore(tb, s, t.scoreScale, t.policy);
   if (Value mask = op.getMask(); mask || op.getCausal()) {
     Value maskTile;
     if (mask) {

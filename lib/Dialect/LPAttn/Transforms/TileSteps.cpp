@@ -13,20 +13,33 @@
 using namespace mlir;
 using namespace lpattn;
 
+// Where the roundings happen (SPEC.md): a tensor core sums the k dimension
+// of a tile product in f32 and rounds the result to the accumulator type
+// once, when it leaves the MMA. So each product accumulates into a fresh f32
+// zero tile (never into a low-precision one, which would round after every
+// multiply-add and lose every small term once a large one is in) and is
+// rounded once by the step that consumes it.
+
 Value lpattn::buildQKProduct(TileBuilder &tb, Value qi, Value kj,
-                             OpFoldResult rows, OpFoldResult cols,
-                             Type scoreType) {
-  // S = Q_i K_j^T: qk inputs, accumulated in the score type.
-  Value init = tb.filled({rows, cols}, scoreType, 0.0);
+                             OpFoldResult rows, OpFoldResult cols) {
+  // S = sum_k f32(Q_i) f32(K_j): qk inputs, summed in f32 (the MMA's own
+  // accumulator).
+  Value init = tb.filled({rows, cols}, tb.b.getF32Type(), 0.0);
   return tb.matmul(Step::QKMma, qi, kj, init, /*transposeB=*/true);
 }
 
-Value lpattn::buildScore(TileBuilder &tb, Value s, Value scale) {
-  // S = f32(S) * (c * q_ds * k_ds).
+Value lpattn::buildScore(TileBuilder &tb, Value s, Value scale,
+                         PrecisionPolicyAttr policy) {
+  // S = f32(round_score(S)) * (c * q_ds * k_ds): the product leaves the MMA
+  // rounded to the score type, once; the scaling is f32.
+  Type scoreType = policy.getScore();
+  OverflowMode overflow = policy.getOverflow();
   return tb.map(Step::Score, {s, scale}, s, tb.b.getF32Type(),
                 [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
                   TileBuilder t(nb, nl);
-                  return arith::MulFOp::create(nb, nl, t.toF32(a[0]), a[1]);
+                  Value rounded =
+                      t.toF32(t.fromF32(a[0], scoreType, overflow));
+                  return arith::MulFOp::create(nb, nl, rounded, a[1]);
                 });
 }
 
@@ -128,18 +141,31 @@ Value lpattn::buildPCast(TileBuilder &tb, Value p, PrecisionPolicyAttr policy) {
 Value lpattn::buildAccUpdate(TileBuilder &tb, Value acc, Value alpha,
                              Value pCast, Value vj,
                              PrecisionPolicyAttr policy) {
-  // acc = acc * a, rounded to the acc type.
+  Type f32 = tb.b.getF32Type();
   Type accType = policy.getAcc();
   OverflowMode overflow = policy.getOverflow();
-  Value accScaled = tb.map(
-      Step::AccRescale, {acc, alpha}, acc, accType,
-      [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-        TileBuilder t(nb, nl);
-        Value prod = arith::MulFOp::create(nb, nl, t.toF32(a[0]), a[1]);
-        return t.fromF32(prod, accType, overflow);
-      });
-  // acc += P~ V_j: p and v inputs, accumulated in the acc type.
-  return tb.matmul(Step::PVMma, pCast, vj, accScaled, /*transposeB=*/false);
+  // A = f32(acc) * a, kept in f32 until the one rounding below.
+  Value accScaled =
+      tb.map(Step::AccRescale, {acc, alpha}, acc, f32,
+             [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+               TileBuilder t(nb, nl);
+               return arith::MulFOp::create(nb, nl, t.toF32(a[0]), a[1]);
+             });
+  // PV = sum_k f32(P~) f32(V_j): p and v inputs, summed in f32 (the MMA's
+  // own accumulator).
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(tb.b, tb.loc, acc);
+  Value pv = tb.matmul(Step::PVMma, pCast, vj, tb.filled(sizes, f32, 0.0),
+                       /*transposeB=*/false);
+  // acc' = round_acc(A + f32(round_acc(PV))): the product leaves the MMA
+  // rounded to the acc type, and the running output is kept in the acc type
+  // between KV tiles.
+  return tb.map(Step::Accumulate, {accScaled, pv}, acc, accType,
+                [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+                  TileBuilder t(nb, nl);
+                  Value product = t.toF32(t.fromF32(a[1], accType, overflow));
+                  Value sum = arith::AddFOp::create(nb, nl, a[0], product);
+                  return t.fromF32(sum, accType, overflow);
+                });
 }
 
 Value lpattn::buildNormalize(TileBuilder &tb, Value acc, Value l,

@@ -2,7 +2,9 @@
 
 // The flash-attention forward of SPEC.md, one tagged op per numerics step,
 // each step's precision in its types. Evenly divided shapes give static
-// tiles.
+// tiles. Tile products sum k in f32 into a fresh zero tile and are rounded
+// to the score / acc type once, when they leave the MMA (SPEC.md, "Where
+// the roundings happen").
 
 // CHECK-LABEL: func.func @fp8_static_tiles
 // One parallel loop over (B, Hq, query tiles), each iteration one query
@@ -14,11 +16,14 @@
 // CHECK:       %[[KV:.+]]:3 = scf.for %[[J:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[M:.+]] = %{{.+}}, %[[L:.+]] = %{{.+}}, %[[ACC:.+]] = %{{.+}})
 // CHECK:         %[[K:.+]] = tensor.extract_slice %{{.+}} : tensor<1x2x64x32xf8E4M3FN> to tensor<16x32xf8E4M3FN>
 // CHECK:         %[[V:.+]] = tensor.extract_slice %{{.+}} : tensor<1x2x64x32xf8E4M3FN> to tensor<16x32xf8E4M3FN>
-// S = Q_i K_j^T: e4m3 inputs, f32 accumulation.
-// CHECK:         %[[S0:.+]] = linalg.matmul {{.*}}qk_mma{{.*}} ins(%[[Q]], %[[K]] : tensor<32x32xf8E4M3FN>, tensor<16x32xf8E4M3FN>) outs(%{{.+}} : tensor<32x16xf32>)
-// S = f32(S) * (c * q_ds * k_ds).
+// S = sum_k f32(Q_i) f32(K_j): e4m3 inputs, into a zero f32 tile.
+// CHECK:         %[[Z:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<32x16xf32>)
+// CHECK:         %[[S0:.+]] = linalg.matmul {{.*}}qk_mma{{.*}} ins(%[[Q]], %[[K]] : tensor<32x32xf8E4M3FN>, tensor<16x32xf8E4M3FN>) outs(%[[Z]] : tensor<32x16xf32>)
+// S = f32(round_score(S)) * (c * q_ds * k_ds); score = f32: no rounding.
 // CHECK:         %[[S:.+]] = linalg.generic {{.*}} ins(%[[S0]], %{{.+}} : tensor<32x16xf32>, f32) {{.*}}step score
-// CHECK:           arith.mulf
+// CHECK-NEXT:    ^bb0
+// CHECK-NEXT:      arith.mulf
+// CHECK-NEXT:      linalg.yield
 // m' = max(m, rowmax(S)).
 // CHECK:         %[[MN:.+]] = linalg.generic {{.*}}["parallel", "reduction"]{{.*}} ins(%[[S]] : tensor<32x16xf32>) outs(%[[M]] : tensor<32xf32>) {{.*}}step row_max
 // CHECK:           arith.maximumf
@@ -36,9 +41,16 @@
 // CHECK:         %[[LN:.+]] = linalg.generic {{.*}} ins(%[[P]] : tensor<32x16xf32>) outs(%[[LA]] : tensor<32xf32>) {{.*}}step row_sum
 // P~ = cast_p(P): round to nearest even, satfinite, to e4m3.
 // CHECK:         %[[PT:.+]] = lpattn.truncf %[[P]] rne satfinite {lpattn.step = #lpattn<step p_cast>} : tensor<32x16xf32> to tensor<32x16xf8E4M3FN>
-// acc = acc * a + P~ V_j: e4m3 inputs, f32 accumulation.
-// CHECK:         %[[AS:.+]] = linalg.generic {{.*}} ins(%[[ACC]], %[[A]] : tensor<32x32xf32>, tensor<32xf32>) {{.*}}step acc_rescale
-// CHECK:         %[[AN:.+]] = linalg.matmul {lpattn.step = #lpattn<step pv_mma>} ins(%[[PT]], %[[V]] : tensor<32x16xf8E4M3FN>, tensor<16x32xf8E4M3FN>) outs(%[[AS]] : tensor<32x32xf32>)
+// A = f32(acc) * a, in f32.
+// CHECK:         %[[AS:.+]] = linalg.generic {{.*}} ins(%[[ACC]], %[[A]] : tensor<32x32xf32>, tensor<32xf32>) outs(%{{.+}} : tensor<32x32xf32>) {{.*}}step acc_rescale
+// PV = sum_k f32(P~) f32(V_j): e4m3 inputs, into a zero f32 tile.
+// CHECK:         %[[ZP:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<32x32xf32>)
+// CHECK:         %[[PV:.+]] = linalg.matmul {lpattn.step = #lpattn<step pv_mma>} ins(%[[PT]], %[[V]] : tensor<32x16xf8E4M3FN>, tensor<16x32xf8E4M3FN>) outs(%[[ZP]] : tensor<32x32xf32>)
+// acc' = round_acc(A + f32(round_acc(PV))); acc = f32: one f32 add.
+// CHECK:         %[[AN:.+]] = linalg.generic {{.*}} ins(%[[AS]], %[[PV]] : tensor<32x32xf32>, tensor<32x32xf32>) outs(%{{.+}} : tensor<32x32xf32>) {{.*}}step accumulate
+// CHECK-NEXT:    ^bb0
+// CHECK-NEXT:      arith.addf
+// CHECK-NEXT:      linalg.yield
 // CHECK:         scf.yield %[[MN]], %[[LN]], %[[AN]]
 // CHECK:       } {lpattn.kv_loop, lpattn.kv_order = #lpattn<kv_order forward>, lpattn.policy = #lpattn.precision<qk = f8E4M3FN, score = f32, p = f8E4M3FN, v = f8E4M3FN, acc = f32, out = bf16, overflow = satfinite>}
 // O = acc / l * v_ds, rounded to bf16; rows with l = 0 give 0.
@@ -117,20 +129,37 @@ func.func @causal_masked(%q: tensor<2x2x8x16xf32>, %k: tensor<2x2x12x16xf32>,
 // -----
 
 // Descales fold into the score scale c * q_ds * k_ds (once, outside the
-// loops) and multiply O at the end; bf16 accumulation rounds acc * a to bf16.
+// loops) and multiply O at the end. bf16 scores: the f32 product is rounded
+// to bf16 once; bf16 acc: P~ V_j is summed in f32, rounded to bf16 once,
+// and acc * a + P~ V_j rounded to bf16 once more.
 // CHECK-LABEL: func.func @descales_bf16_acc
 // CHECK-SAME:  %[[QD:[a-z0-9]+]]: f32, %[[KD:[a-z0-9]+]]: f32, %[[VD:[a-z0-9]+]]: f32
 // CHECK:       %[[C:.+]] = arith.constant 2.500000e-01 : f32
 // CHECK:       %[[CQ:.+]] = arith.mulf %[[C]], %[[QD]] : f32
 // CHECK:       %[[CQK:.+]] = arith.mulf %[[CQ]], %[[KD]] : f32
 // CHECK:       scf.for
-// CHECK:         linalg.generic {{.*}} ins(%{{.+}}, %[[CQK]] : tensor<8x8xbf16>, f32) {{.*}}step score
-// CHECK:           arith.extf %{{.+}} : bf16 to f32
-// CHECK:         linalg.generic {{.*}} outs(%{{.+}} : tensor<8x16xbf16>) {{.*}}step acc_rescale
-// CHECK:           arith.extf %{{.+}} : bf16 to f32
-// CHECK:           arith.mulf
-// CHECK:           lpattn.truncf %{{.+}} rne nonsat : f32 to bf16
-// CHECK:         linalg.matmul {{.*}}pv_mma{{.*}} ins(%{{.+}}, %{{.+}} : tensor<8x8xbf16>, tensor<8x16xbf16>) outs(%{{.+}} : tensor<8x16xbf16>)
+// CHECK:         linalg.matmul {{.*}}qk_mma{{.*}} ins(%{{.+}}, %{{.+}} : tensor<8x16xbf16>, tensor<8x16xbf16>) outs(%{{.+}} : tensor<8x8xf32>)
+// S = f32(round_bf16(S)) * (c * q_ds * k_ds).
+// CHECK:         linalg.generic {{.*}} ins(%{{.+}}, %[[CQK]] : tensor<8x8xf32>, f32) {{.*}}step score
+// CHECK-NEXT:    ^bb0
+// CHECK-NEXT:      lpattn.truncf %{{.+}} rne nonsat : f32 to bf16
+// CHECK-NEXT:      arith.extf %{{.+}} : bf16 to f32
+// CHECK-NEXT:      arith.mulf
+// A = f32(acc) * a: not rounded.
+// CHECK:         %[[AS:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<8x16xf32>) {{.*}}step acc_rescale
+// CHECK-NEXT:    ^bb0
+// CHECK-NEXT:      arith.extf %{{.+}} : bf16 to f32
+// CHECK-NEXT:      arith.mulf
+// CHECK-NEXT:      linalg.yield
+// CHECK:         %[[PV:.+]] = linalg.matmul {{.*}}pv_mma{{.*}} ins(%{{.+}}, %{{.+}} : tensor<8x8xbf16>, tensor<8x16xbf16>) outs(%{{.+}} : tensor<8x16xf32>)
+// acc' = round_bf16(A + f32(round_bf16(PV))).
+// CHECK:         linalg.generic {{.*}} ins(%[[AS]], %[[PV]] : tensor<8x16xf32>, tensor<8x16xf32>) outs(%{{.+}} : tensor<8x16xbf16>) {{.*}}step accumulate
+// CHECK-NEXT:    ^bb0
+// CHECK-NEXT:      lpattn.truncf %{{.+}} rne nonsat : f32 to bf16
+// CHECK-NEXT:      arith.extf %{{.+}} : bf16 to f32
+// CHECK-NEXT:      arith.addf
+// CHECK-NEXT:      lpattn.truncf %{{.+}} rne nonsat : f32 to bf16
+// CHECK-NEXT:      linalg.yield
 // CHECK:       linalg.generic {{.*}} ins(%{{.+}}, %{{.+}}, %[[VD]] : tensor<8x16xbf16>, tensor<8xf32>, f32) {{.*}}step normalize
 func.func @descales_bf16_acc(%q: tensor<1x1x8x16xbf16>, %k: tensor<1x1x8x16xbf16>, %v: tensor<1x1x8x16xbf16>,
                              %qd: f32, %kd: f32, %vd: f32) -> tensor<1x1x8x16xbf16> {

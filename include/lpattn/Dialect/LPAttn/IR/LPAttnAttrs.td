@@ -95,8 +95,8 @@ def LPAttn_SoftmaxAttr : LPAttn_Attr<"Softmax", "softmax"> {
 // computation"). lpattn-tile tags every op it creates with `lpattn.step`, so
 // that IR reads as the algorithm and the safeguard passes find their anchors.
 def LPAttn_Step : I32EnumAttr<"Step", "numerics step of the tile-level form", [
-    I32EnumAttrCase<"QKMma", 0, "qk_mma">,           // Q_i K_j^T on qk types
-    I32EnumAttrCase<"Score", 1, "score">,            // f32(S) * c * q_ds * k_ds
+    I32EnumAttrCase<"QKMma", 0, "qk_mma">,           // Q_i K_j^T, f32 sums
+    I32EnumAttrCase<"Score", 1, "score">,     // f32(round_score(S)) * c q_ds k_ds
     I32EnumAttrCase<"Mask", 2, "mask">,              // causal / additive mask
     I32EnumAttrCase<"RowMax", 3, "row_max">,         // m' = max(m, rowmax(S))
     I32EnumAttrCase<"MaxGuard", 4, "max_guard">,     // m' = -inf -> 0
@@ -105,18 +105,22 @@ def LPAttn_Step : I32EnumAttr<"Step", "numerics step of the tile-level form", [
     I32EnumAttrCase<"RowSum", 7, "row_sum">,         // l' = l * a + rowsum(P)
     I32EnumAttrCase<"PScale", 8, "p_scale">,         // P * S
     I32EnumAttrCase<"PCast", 9, "p_cast">,           // P~ = cast_p(...)
-    I32EnumAttrCase<"AccRescale", 10, "acc_rescale">, // acc * exp(m - m')
-    I32EnumAttrCase<"PVMma", 11, "pv_mma">,          // acc + P~ V_j
+    I32EnumAttrCase<"AccRescale", 10, "acc_rescale">, // f32(acc) * exp(m - m')
+    I32EnumAttrCase<"PVMma", 11, "pv_mma">,          // P~ V_j, f32 sums
     I32EnumAttrCase<"UnscaleSum", 12, "unscale_sum">, // l * S
     I32EnumAttrCase<"Normalize", 13, "normalize">,   // acc / l * v_ds
     I32EnumAttrCase<"TieCount", 14, "tie_count">,    // LPTF: #scores near m'
     I32EnumAttrCase<"BiasCorrect", 15, "bias_correct">, // LPTF: m' rewrite
-    I32EnumAttrCase<"PasaMean", 16, "pasa_mean">,    // beta * mean(K_j)
-    I32EnumAttrCase<"PasaShift", 17, "pasa_shift">,  // K_j - beta * mean
-    I32EnumAttrCase<"PasaRecover", 18, "pasa_recover">, // Q_i (beta*mean)^T c
-    I32EnumAttrCase<"PasaAdd", 19, "pasa_add">,      // S + recovered shift
+    I32EnumAttrCase<"PasaMean", 16, "pasa_mean">,    // d_j = beta mean(K_j - mu)
+    I32EnumAttrCase<"PasaShift", 17, "pasa_shift">,  // K_j - beta * mean(K_j)
+    I32EnumAttrCase<"PasaRecover", 18, "pasa_recover">, // Q_i d_j^T
+    I32EnumAttrCase<"PasaAdd", 19, "pasa_add">,      // S + recovered shift c
     I32EnumAttrCase<"KVIndex", 20, "kv_index">,      // reversed tile index
-    I32EnumAttrCase<"KVOffset", 21, "kv_offset">]> { // first key of the tile
+    // round_acc(acc * a + f32(round_acc(P~ V_j))): one rounding of acc.
+    I32EnumAttrCase<"Accumulate", 21, "accumulate">,
+    // PASA: the reference key mean whose shift cancels in the softmax.
+    I32EnumAttrCase<"PasaReference", 22, "pasa_reference">,
+    I32EnumAttrCase<"KVOffset", 23, "kv_offset">]> { // first key of the tile
   let genSpecializedAttr = 0;
   let cppNamespace = "::lpattn";
 }

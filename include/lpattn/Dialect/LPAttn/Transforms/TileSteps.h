@@ -16,14 +16,15 @@
 
 namespace lpattn {
 
-/// S = Q_i K_j^T, a [rows, cols] tile: inputs in the qk type, accumulated
-/// in the score type (qk_mma).
+/// S = sum_k f32(Q_i) f32(K_j), a [rows, cols] tile: inputs in the qk type,
+/// summed in f32 as a tensor core does (qk_mma).
 mlir::Value buildQKProduct(TileBuilder &tb, mlir::Value qi, mlir::Value kj,
-                           mlir::OpFoldResult rows, mlir::OpFoldResult cols,
-                           mlir::Type scoreType);
+                           mlir::OpFoldResult rows, mlir::OpFoldResult cols);
 
-/// S = f32(S) * (c * q_ds * k_ds) (score).
-mlir::Value buildScore(TileBuilder &tb, mlir::Value s, mlir::Value scale);
+/// S = f32(round_score(S)) * (c * q_ds * k_ds): the product rounded to the
+/// score type once, then scaled in f32 (score).
+mlir::Value buildScore(TileBuilder &tb, mlir::Value s, mlir::Value scale,
+                       PrecisionPolicyAttr policy);
 
 /// S + mask, then -inf right of the bottom-right aligned diagonal when
 /// `causal`: key col0 + j is visible to query row0 + i iff
@@ -57,9 +58,9 @@ mlir::Value buildRowSum(TileBuilder &tb, mlir::Value l, mlir::Value alpha,
 mlir::Value buildPCast(TileBuilder &tb, mlir::Value p,
                        PrecisionPolicyAttr policy);
 
-/// acc' = acc * a + P~ V_j: the rescale rounded to the acc type
-/// (acc_rescale), then the product of p and v inputs accumulated in the acc
-/// type (pv_mma).
+/// acc' = round_acc(f32(acc) * a + f32(round_acc(P~ V_j))): the rescale in
+/// f32 (acc_rescale), the product of p and v inputs summed in f32 (pv_mma),
+/// and one rounding of their sum to the acc type (accumulate).
 mlir::Value buildAccUpdate(TileBuilder &tb, mlir::Value acc,
                            mlir::Value alpha, mlir::Value pCast,
                            mlir::Value vj, PrecisionPolicyAttr policy);
