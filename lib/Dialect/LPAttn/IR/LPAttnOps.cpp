@@ -1,6 +1,7 @@
 //===- LPAttnOps.cpp - lpattn operations ----------------------------------===//
 
 #include "lpattn/Dialect/LPAttn/IR/LPAttnDialect.h"
+#include "lpattn/Numerics/Rules.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -196,6 +197,12 @@ ParseResult AttentionOp::parse(OpAsmParser &parser, OperationState &result) {
                               "positive size");
     scale = getDefaultSoftmaxScale(headDim);
   }
+  // The attribute is f32: refuse what rounding would change beyond an ulp
+  // (1e-50 would become 0) here, while the written value is still known.
+  // (NaN, Inf and non-positive values are the verifier's to report.)
+  if (std::string problem = checkRoundsToF32("scale", *scale);
+      std::isfinite(*scale) && *scale > 0 && !problem.empty())
+    return parser.emitError(scaleLoc, problem);
   props.softmax_scale = builder.getF32FloatAttr(static_cast<float>(*scale));
   props.p_scale = builder.getF64FloatAttr(pScale.value_or(1.0));
   props.kv_order = KVOrderAttr::get(ctx, kvOrder);
@@ -352,7 +359,8 @@ LogicalResult AttentionOp::verify() {
       int64_t sm = m.getDimSize(dim), sr = ref.getDimSize(refDim);
       if (sm != 1 && !ShapedType::isDynamic(sm) &&
           !ShapedType::isDynamic(sr) && sm != sr)
-        return emitOpError() << "mask " << what << " must be 1 or " << sr
+        return emitOpError() << "mask " << what << " must be "
+                             << (sr == 1 ? "1" : "1 or " + std::to_string(sr))
                              << ", got " << sm;
     }
     if (failed(verifyDimsMatch(*this, m, 2, "mask [B, Hq, Nq, Nk]", q, 2,
@@ -370,6 +378,9 @@ LogicalResult AttentionOp::verify() {
   if (!std::isfinite(scale) || scale <= 0.0f)
     return emitOpError() << "softmax scale must be finite and positive, got "
                          << formatNumber(scale);
+  if (std::string problem = checkRoundsToF32("scale", scale);
+      !problem.empty())
+    return emitOpError() << problem;
 
   // P-Cast: P * S must be exact (power of two) and P = 1 must not saturate.
   PrecisionPolicy numerics = policy.toPolicy();
@@ -378,6 +389,11 @@ LogicalResult AttentionOp::verify() {
     return emitOpError() << "p_scale = " << formatNumber(pScale)
                          << " is not a power of two: multiplying P by it "
                             "and dividing it out would not be exact";
+  // A power of two in f64 can still be 0 or Inf in f32 (2^-200), and the
+  // lowering multiplies by an f32 constant: the run would return all zeros.
+  if (std::string problem = checkExactInF32("p_scale", pScale);
+      !problem.empty())
+    return emitOpError() << problem;
   double pMax = getMaxFinite(numerics.p);
   if (pScale > pMax)
     return emitOpError() << "p_scale = " << formatNumber(pScale)
@@ -404,6 +420,15 @@ LogicalResult AttentionOp::verify() {
   if (takesTol && !getSoftmaxTolAttr())
     return emitOpError() << "softmax = " << stringifySoftmaxVariant(variant)
                          << " needs a tol";
+  // beta and tol become f32 constants (beta - 1 for bias_corrected).
+  for (auto [name, attr] : {std::pair{"beta", getSoftmaxBetaAttr()},
+                            std::pair{"tol", getSoftmaxTolAttr()}})
+    if (attr)
+      if (std::string problem = checkRoundsToF32(
+              std::string(stringifySoftmaxVariant(variant)) + " " + name,
+              attr.getValueAsDouble());
+          !problem.empty())
+        return emitOpError() << problem;
   if (auto beta = getSoftmaxBetaAttr()) {
     double b = beta.getValueAsDouble();
     // LPTF: m' = beta * m must move away from m (beta > 1) to avoid P = 1;
