@@ -24,3 +24,6 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.lpattn_tools_dir, config.llvm_tools_dir]
 tools = ["lpattn-opt", "lpattn-run"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# The fuzz smoke test runs the driver on the tools in this build.
+config.substitutions.append(("%lpattn_tools_dir", config.lpattn_tools_dir))

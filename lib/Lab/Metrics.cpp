@@ -32,6 +32,10 @@ lpattn::lab::computeMetrics(llvm::ArrayRef<float> output,
       ++metrics.numInf;
       continue;
     }
+    if (!std::isfinite(reference[i])) {
+      ++metrics.numReferenceNonFinite;
+      continue;
+    }
     ++metrics.numFinite;
     double error = double(output[i]) - reference[i];
     sumSquaredError += error * error;

@@ -3,6 +3,10 @@
 #include "lpattn/Numerics/Rules.h"
 #include "lpattn/Numerics/Formats.h"
 
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cfloat>
 #include <cmath>
 
 using namespace lpattn;
@@ -32,10 +36,10 @@ std::optional<double> lpattn::getDefaultSoftmaxTol(SoftmaxVariant variant) {
 }
 
 std::string lpattn::checkSoftmaxScale(double scale) {
-  if (std::isfinite(scale) && scale > 0.0)
-    return "";
-  return "softmax scale must be finite and positive, got " +
-         formatNumber(scale);
+  if (!std::isfinite(scale) || !(scale > 0.0))
+    return "softmax scale must be finite and positive, got " +
+           formatNumber(scale);
+  return checkRoundsToF32("scale", scale);
 }
 
 std::string lpattn::checkPScale(double pScale, FloatFormat p, double lagLog2) {
@@ -43,6 +47,11 @@ std::string lpattn::checkPScale(double pScale, FloatFormat p, double lagLog2) {
     return "p_scale = " + formatNumber(pScale) +
            " is not a power of two: multiplying P by it and dividing it out "
            "would not be exact";
+  // A power of two in f64 can still be 0 or Inf in f32 (2^-200), and the
+  // lowering multiplies by an f32 constant: the run would return all zeros.
+  if (std::string problem = checkExactInF32("p_scale", pScale);
+      !problem.empty())
+    return problem;
   if (!std::isfinite(lagLog2) || !(lagLog2 >= 0.0))
     return "rescale lag must be finite and non-negative, got " +
            formatNumber(lagLog2);
@@ -80,6 +89,12 @@ std::string lpattn::checkSoftmaxParameters(SoftmaxVariant variant,
     return "softmax = " + name + " needs a beta";
   if (takesTol && !tol)
     return "softmax = " + name + " needs a tol";
+  // beta and tol become f32 constants (beta - 1 for bias_corrected).
+  for (auto [what, value] : {std::pair{"beta", beta}, std::pair{"tol", tol}})
+    if (value)
+      if (std::string problem = checkRoundsToF32(name + " " + what, *value);
+          !problem.empty())
+        return problem;
   if (variant == SoftmaxVariant::BiasCorrected && !(*beta > 1.0 && *beta < 1e6))
     return "bias_corrected beta must be in (1, 1e6), got " +
            formatNumber(*beta);
@@ -88,4 +103,61 @@ std::string lpattn::checkSoftmaxParameters(SoftmaxVariant variant,
   if (tol && !(*tol >= 0.0 && *tol < 1.0))
     return "bias_corrected tol must be in [0, 1), got " + formatNumber(*tol);
   return "";
+}
+
+//===----------------------------------------------------------------------===//
+// f32 constants
+//===----------------------------------------------------------------------===//
+
+/// Enough digits to tell an f32 rounding from the value it rounds.
+static std::string formatPrecise(double value) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%.9g", value);
+  return text;
+}
+
+/// What rounding `value` to f32 gives, as the end of a sentence; empty if
+/// it stays a finite, non-zero, normal f32 (or is exactly 0).
+static std::string describeF32Rounding(double value) {
+  if (std::isnan(value))
+    return "it is NaN";
+  if (std::isinf(value))
+    return "it is infinite";
+  if (value == 0.0)
+    return "";
+  float rounded = static_cast<float>(value);
+  if (std::isinf(rounded))
+    return "it overflows f32 (max " + formatNumber(FLT_MAX) +
+           ") and would become " + formatNumber(rounded);
+  if (rounded == 0.0f)
+    return "it underflows f32 and would become 0";
+  if (std::fabs(rounded) < FLT_MIN)
+    return "it is below the smallest normal f32 (" + formatNumber(FLT_MIN) +
+           ") and would lose precision (becoming " + formatNumber(rounded) +
+           ")";
+  return "";
+}
+
+std::string lpattn::checkExactInF32(std::string_view what, double value) {
+  std::string prefix = std::string(what) + " = " + formatNumber(value);
+  std::string why = describeF32Rounding(value);
+  if (why.empty() && value == 0.0)
+    why = "it is 0";
+  if (why.empty() && static_cast<double>(static_cast<float>(value)) != value)
+    why = "it would round to " +
+          formatPrecise(static_cast<double>(static_cast<float>(value)));
+  if (why.empty())
+    return "";
+  return prefix + " is not an exact, finite, non-zero f32 value, the "
+                  "arithmetic the lowering uses: " +
+         why;
+}
+
+std::string lpattn::checkRoundsToF32(std::string_view what, double value) {
+  std::string why = describeF32Rounding(value);
+  if (why.empty())
+    return "";
+  return std::string(what) + " = " + formatNumber(value) +
+         " is not representable in f32, the arithmetic the lowering uses: " +
+         why;
 }

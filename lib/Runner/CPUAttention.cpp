@@ -16,11 +16,15 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/Support/CrashRecoveryContext.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace lpattn;
@@ -96,6 +100,98 @@ std::string AttentionProblem::toMLIR() const {
 }
 
 //===----------------------------------------------------------------------===//
+// Host memory
+//===----------------------------------------------------------------------===//
+
+uint64_t lpattn::getPhysicalMemoryBytes() {
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || pageSize <= 0)
+    return 0;
+  if (uint64_t(pages) > UINT64_MAX / uint64_t(pageSize))
+    return UINT64_MAX;
+  return uint64_t(pages) * uint64_t(pageSize);
+}
+
+/// "1.5 GiB": a byte count as the size errors print it.
+static std::string formatBytes(uint64_t bytes) {
+  const char *units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  double value = double(bytes);
+  unsigned unit = 0;
+  while (value >= 1024 && unit + 1 < std::size(units))
+    value /= 1024, ++unit;
+  if (unit == 0)
+    return std::to_string(bytes) + " bytes";
+  return llvm::formatv("{0:f1} {1} ({2} bytes)", value, units[unit], bytes)
+      .str();
+}
+
+llvm::Expected<uint64_t> lpattn::estimateHostBytes(
+    llvm::ArrayRef<int64_t> query, llvm::ArrayRef<int64_t> key,
+    llvm::ArrayRef<int64_t> value, llvm::ArrayRef<int64_t> mask,
+    llvm::ArrayRef<int64_t> result, const PrecisionPolicy &policy) {
+  // Bytes per element: float + storage + float64 (inputs: the reference
+  // reads them in double; the result: its float64 reference).
+  struct Tensor {
+    const char *name;
+    llvm::ArrayRef<int64_t> shape;
+    FloatFormat format;
+  };
+  Tensor tensors[] = {{"Q", query, policy.qk},
+                      {"K", key, policy.qk},
+                      {"V", value, policy.v},
+                      {"mask", mask, FloatFormat::F32},
+                      {"result", result, policy.out}};
+  int64_t total = 0;
+  for (const Tensor &t : tensors) {
+    if (t.shape.empty() && llvm::StringRef(t.name) == "mask")
+      continue;
+    int64_t count = 1;
+    for (int64_t dim : t.shape) {
+      if (ShapedType::isDynamic(dim) || dim <= 0)
+        return llvm::createStringError(
+            llvm::Twine(t.name) + " has shape " + lab::formatShape(t.shape) +
+            ": lpattn-run needs static, positive sizes");
+      if (llvm::MulOverflow(count, dim, count))
+        return llvm::createStringError(
+            llvm::Twine(t.name) + " " + lab::formatShape(t.shape) +
+            " has more elements than int64 can count (2^63 - 1)");
+    }
+    int64_t perElement = 4 + 8 + getBitWidth(t.format) / 8;
+    int64_t bytes = 0;
+    if (llvm::MulOverflow(count, perElement, bytes) ||
+        llvm::AddOverflow(total, bytes, total))
+      return llvm::createStringError(
+          llvm::Twine(t.name) + " " + lab::formatShape(t.shape) +
+          " needs more bytes than int64 can count (2^63 - 1)");
+  }
+  return uint64_t(total);
+}
+
+llvm::Error lpattn::checkHostMemory(
+    llvm::ArrayRef<int64_t> query, llvm::ArrayRef<int64_t> key,
+    llvm::ArrayRef<int64_t> value, llvm::ArrayRef<int64_t> mask,
+    llvm::ArrayRef<int64_t> result, const PrecisionPolicy &policy,
+    uint64_t limitBytes) {
+  llvm::Expected<uint64_t> bytes =
+      estimateHostBytes(query, key, value, mask, result, policy);
+  if (!bytes)
+    return bytes.takeError();
+  bool physical = limitBytes == 0;
+  uint64_t limit = physical ? getPhysicalMemoryBytes() : limitBytes;
+  if (limit == 0 || *bytes <= limit)
+    return llvm::Error::success();
+  return llvm::createStringError(
+      "the attention (Q " + lab::formatShape(query) + ", K " +
+      lab::formatShape(key) + ", V " + lab::formatShape(value) +
+      ") needs about " + formatBytes(*bytes) +
+      " of host memory for its tensors, more than the limit of " +
+      formatBytes(limit) +
+      (physical ? " (the machine's physical memory; --max-memory sets "
+                  "another)"
+                : " (--max-memory)"));
+}
+
+//===----------------------------------------------------------------------===//
 // CPUAttention
 //===----------------------------------------------------------------------===//
 
@@ -133,9 +229,31 @@ CPUAttention::compile(llvm::StringRef mlirText,
   // before the context they live in.
   std::unique_ptr<CPUAttention> result(new CPUAttention());
   result->context = createContext();
-  DiagnosticCollector diagnostics(result->context.get());
-  OwningOpRef<ModuleOp> module =
-      parseSourceString<ModuleOp>(mlirText, result->context.get());
+  MLIRContext *ctx = result->context.get();
+  DiagnosticCollector diagnostics(ctx);
+
+  // MLIR 22.1.8's bytecode reader crashes on corrupted files (README,
+  // known issues): text is all the runner needs, and its parser is robust.
+  if (mlirText.starts_with("ML\xefR"))
+    return llvm::createStringError(
+        "MLIR bytecode input is not supported (MLIR 22.1.8's bytecode reader "
+        "can crash on corrupted files); convert it to text first: lpattn-opt "
+        "in.mlirbc -o in.mlir");
+
+  // Upstream parser crashes (README, known issues) become an error rather
+  // than a stack dump; nothing else runs in this context.
+  OwningOpRef<ModuleOp> module;
+  llvm::CrashRecoveryContext::Enable();
+  llvm::CrashRecoveryContext crashContext;
+  if (!crashContext.RunSafely(
+          [&] { module = parseSourceString<ModuleOp>(mlirText, ctx); })) {
+    (void)module.release(); // possibly corrupt: leak rather than destroy
+    (void)result->context.release();
+    return llvm::createStringError(
+        "MLIR's parser crashed on this input (an upstream MLIR 22.1.8 bug; "
+        "see the README's known issues)");
+  }
+  llvm::CrashRecoveryContext::Disable();
   if (!module)
     return llvm::createStringError("invalid input:\n" + diagnostics.text);
   if (llvm::Error err = result->compileModule(*module, options))
@@ -165,12 +283,21 @@ llvm::Error CPUAttention::compileModule(ModuleOp module,
   // The one attention and its function.
   SmallVector<AttentionOp> ops;
   module.walk([&](AttentionOp op) { ops.push_back(op); });
+  if (ops.empty())
+    return llvm::createStringError("the input holds no lpattn.attention");
   if (ops.size() != 1)
     return llvm::createStringError(
         "expected exactly one lpattn.attention, found " +
         std::to_string(ops.size()));
   AttentionOp op = ops.front();
-  auto func = op->getParentOfType<func::FuncOp>();
+  // Directly in a func.func: not at the top level of the module, not in a
+  // gpu.func or any other region.
+  auto func = dyn_cast<func::FuncOp>(op->getParentOp());
+  if (!func)
+    return llvm::createStringError(
+        "the lpattn.attention must be directly inside a func.func; it is "
+        "inside '" +
+        op->getParentOp()->getName().getStringRef() + "'");
   Signature &sig = signature;
   sig.funcName = func.getSymName().str();
   // The function must pass its arguments straight to the op.
@@ -197,6 +324,13 @@ llvm::Error CPUAttention::compileModule(ModuleOp module,
   sig.softmaxScale = op.getSoftmaxScaleAttr().getValueAsDouble();
   sig.causal = op.getCausal();
   PrecisionPolicy policy = op.getPolicy().toPolicy();
+  // Before anything is compiled or allocated: counts that overflow int64
+  // would wrap inside the compiled code, and a problem larger than memory
+  // would end in "LLVM ERROR: out of memory".
+  if (llvm::Error err =
+          checkHostMemory(sig.query, sig.key, sig.value, sig.mask, sig.result,
+                          policy, options.maxMemoryBytes))
+    return std::move(err);
   sig.queryFormat = sig.keyFormat = policy.qk;
   sig.valueFormat = policy.v;
   sig.resultFormat = policy.out;

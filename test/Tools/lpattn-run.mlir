@@ -27,7 +27,7 @@
 // FILE: lpattn-run: error: cannot read
 // RUN: printf 'func.func @f() { return }' > %t.empty.mlir
 // RUN: not lpattn-run %t.empty.mlir 2>&1 | FileCheck %s --check-prefix=NOOP
-// NOOP: lpattn-run: error: expected exactly one lpattn.attention, found 0
+// NOOP: lpattn-run: error: the input holds no lpattn.attention
 
 func.func @attention(%q: tensor<1x4x32x16xf32>, %k: tensor<1x2x48x16xf32>, %v: tensor<1x2x48x16xf32>) -> tensor<1x4x32x16xbf16> {
   %o = lpattn.attention %q, %k, %v

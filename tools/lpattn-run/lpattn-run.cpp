@@ -11,6 +11,7 @@
 #include "lpattn/Lab/Metrics.h"
 #include "lpattn/Lab/Npy.h"
 #include "lpattn/Lab/Reference.h"
+#include "lpattn/Numerics/Rules.h"
 #include "lpattn/Runner/CPUAttention.h"
 #include "lpattn/Runner/RunReference.h"
 
@@ -18,6 +19,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -142,6 +144,11 @@ static cl::opt<bool> json("json", cl::desc("print JSON"), cl::init(false),
                           cl::cat(outputCat));
 static cl::opt<std::string> outNpy("output-npy", cl::desc("write O as .npy"),
                                    cl::init(""), cl::cat(outputCat));
+static cl::opt<uint64_t> maxMemory(
+    "max-memory",
+    cl::desc("host memory the tensors may take, in bytes (0: the machine's "
+             "physical memory)"),
+    cl::init(0), cl::cat(outputCat));
 static cl::opt<bool> printIR("print-mlir",
                              cl::desc("print the attention's MLIR"),
                              cl::init(false), cl::cat(outputCat));
@@ -155,6 +162,126 @@ template <typename T> static T orFail(llvm::Expected<T> value) {
   if (!value)
     fail(llvm::toString(value.takeError()));
   return std::move(*value);
+}
+
+/// The most points a --sweep may have: each compiles or runs the attention,
+/// and an unbounded one would never end.
+static constexpr int64_t kMaxSweepPoints = 10000;
+
+//===----------------------------------------------------------------------===//
+// Option checks
+//===----------------------------------------------------------------------===//
+//
+// Every option is checked here, before a problem is built from it, so that a
+// bad value is one error naming the option and the value (never an error
+// about generated IR, a silent default or a crash).
+
+/// "--name=value" of an option, as errors print it.
+template <typename T> static std::string spell(const cl::opt<T> &opt) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "--" << opt.ArgStr << "=";
+  if constexpr (std::is_floating_point_v<T>)
+    os << formatNumber(opt.getValue());
+  else
+    os << opt.getValue();
+  return text;
+}
+
+static void checkPositive(const cl::opt<int64_t> &opt) {
+  if (opt <= 0)
+    fail(spell(opt) + ": expected a positive size");
+}
+
+static void checkNonNegative(const cl::opt<int64_t> &opt,
+                             const char *zeroMeans = nullptr) {
+  if (opt < 0)
+    fail(spell(opt) + ": expected a size >= 0" +
+         (zeroMeans ? llvm::Twine(" (0: ") + zeroMeans + ")" : ""));
+}
+
+static void checkFinite(const cl::opt<double> &opt) {
+  if (!std::isfinite(opt))
+    fail(spell(opt) + ": expected a finite number");
+}
+
+static void checkOptions() {
+  for (const cl::opt<int64_t> *opt :
+       {&batch, &heads, &nq, &nk, &headDim, &tileQ, &tileKV})
+    checkPositive(*opt);
+  checkNonNegative(kvHeads, "= --heads");
+  checkNonNegative(numSinks);
+  checkNonNegative(numTied);
+  if (!std::isfinite(pScale) || !(pScale > 0))
+    fail(spell(pScale) + ": expected a finite power of two > 0");
+  if (std::string problem = checkExactInF32("--p-scale", pScale);
+      !problem.empty())
+    fail(problem);
+  // 0 selects the variant's default; anything else is the value used, never
+  // silently replaced (the verifier checks the variant's range).
+  if (beta != 0.0) {
+    if (!std::isfinite(beta) || !(beta > 0))
+      fail(spell(beta) + ": expected a finite beta > 0 (0: the softmax "
+                         "variant's default)");
+    if (softmax == "standard")
+      fail(spell(beta) + ": --softmax=standard takes no beta (use "
+                         "bias_corrected or pasa)");
+    if (std::string problem = checkRoundsToF32("--beta", beta);
+        !problem.empty())
+      fail(problem);
+  }
+  for (const cl::opt<double> *opt : {&delta, &offset, &jitter})
+    checkFinite(*opt);
+  if (jitter < 0)
+    fail(spell(jitter) + ": expected a standard deviation >= 0");
+}
+
+/// The size and memory check of the described problem, before any IR is
+/// built: sizes whose products overflow int64 or exceed the memory limit
+/// are one error naming the options.
+static void checkProblemSize(const AttentionProblem &p) {
+  std::vector<int64_t> q{p.batch, p.qHeads, p.qLen, p.headDim},
+      k{p.batch, p.kvHeads, p.kvLen, p.headDim},
+      v{p.batch, p.kvHeads, p.kvLen, p.headDim},
+      o{p.batch, p.qHeads, p.qLen, p.headDim};
+  if (llvm::Error err =
+          checkHostMemory(q, k, v, {}, o, p.policy, maxMemory))
+    fail(llvm::formatv("--batch={0} --heads={1} --kv-heads={2} --nq={3} "
+                       "--nk={4} --head-dim={5}: {6}",
+                       p.batch, p.qHeads, p.kvHeads, p.qLen, p.kvLen,
+                       p.headDim, llvm::toString(std::move(err)))
+             .str());
+}
+
+/// The points of --sweep=param:start:stop:step: finite bounds, a step that
+/// changes the value, at most kMaxSweepPoints points.
+static std::vector<double> sweepPoints(const std::string &paramName,
+                                       double start, double stop,
+                                       double step) {
+  bool multiply = paramName == "p-scale";
+  if (!std::isfinite(start) || !std::isfinite(stop) || !std::isfinite(step))
+    fail("--sweep=" + sweep + ": start, stop and step must be finite");
+  double count = multiply ? std::floor(std::log(stop / start) /
+                                       std::log(step) * (1 + 1e-12)) + 1
+                          : std::floor((stop - start) / step * (1 + 1e-12)) +
+                                1;
+  if (!(count <= double(kMaxSweepPoints)))
+    fail("--sweep=" + sweep + ": " +
+         (std::isfinite(count) ? formatNumber(count) : std::string("too many")) +
+         " points; at most " + llvm::Twine(kMaxSweepPoints) +
+         " are allowed");
+  std::vector<double> points;
+  for (double x = start; x <= stop * (1 + 1e-12) &&
+                         points.size() < size_t(kMaxSweepPoints);) {
+    points.push_back(x);
+    double next = multiply ? x * step : x + step;
+    // A step below the spacing of doubles at x leaves x unchanged.
+    if (next == x)
+      fail("--sweep=" + sweep + ": the step does not change " + paramName +
+           " = " + formatNumber(x) + " in double precision");
+    x = next;
+  }
+  return points;
 }
 
 static FloatFormat format(const cl::opt<std::string> &opt) {
@@ -262,6 +389,31 @@ static Inputs makeInputs(const CPUAttention::Signature &sig, double param,
   return in;
 }
 
+/// Warns (once) when an input holds NaN or Inf: the float64 reference is
+/// then NaN or Inf where the emulated output may be finite (satfinite casts
+/// clamp Inf), and the metrics leave those entries out.
+static void warnIfNonFinite(const Inputs &in) {
+  static bool warned = false;
+  if (warned)
+    return;
+  std::string counts;
+  for (auto [name, t] : {std::pair{"Q", &in.q}, {"K", &in.k}, {"V", &in.v}}) {
+    int64_t nan = llvm::count_if(t->data, [](float x) { return std::isnan(x); });
+    int64_t inf = llvm::count_if(t->data, [](float x) { return std::isinf(x); });
+    if (nan || inf)
+      counts += llvm::formatv("{0}{1}: {2} NaN, {3} Inf", counts.empty() ? "" : "; ",
+                              name, nan, inf)
+                    .str();
+  }
+  if (counts.empty())
+    return;
+  warned = true;
+  llvm::errs() << "lpattn-run: warning: the inputs hold non-finite values ("
+               << counts
+               << "); outputs whose float64 reference is NaN or Inf are left "
+                  "out of the error metrics (counted as ref_non_finite)\n";
+}
+
 struct Row {
   double param = 0;
   double sinkExcess = 0;
@@ -275,6 +427,7 @@ static Row runOnce(CPUAttention &attention, const lab::HostTensor *mask,
                    double param, const std::string &paramName) {
   const CPUAttention::Signature &sig = attention.getSignature();
   Inputs in = makeInputs(sig, param, paramName);
+  warnIfNonFinite(in);
   Row row;
   row.param = param;
   row.sinkExcess = in.sinkExcess;
@@ -319,23 +472,37 @@ int main(int argc, char **argv) {
       fail("--sweep p-scale multiplies: needs start > 0 and step > 1");
   }
 
+  checkOptions();
+  std::vector<double> params{0.0};
+  if (!paramName.empty())
+    params = sweepPoints(paramName, start, stop, step);
+
   std::string mlirText;
-  if (!inputFile.empty()) {
+  bool fromFile = !inputFile.empty();
+  if (fromFile) {
     auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputFile);
     if (!buffer)
       fail("cannot read '" + inputFile + "': " + buffer.getError().message());
     mlirText = (*buffer)->getBuffer().str();
     if (paramName == "p-scale")
       fail("--sweep p-scale needs a described problem, not an .mlir file");
+    // Nothing to run is an error, never the default problem.
+    if (llvm::StringRef(mlirText).trim().empty())
+      fail("'" + inputFile + "' is empty: it holds no lpattn.attention");
   }
 
   // .npy inputs give the problem its shape.
-  if (generator == "npy" && mlirText.empty() && !qFile.empty() &&
+  if (generator == "npy" && !fromFile && !qFile.empty() &&
       !kFile.empty() && !vFile.empty()) {
     lab::HostTensor q = orFail(lab::readNpy(qFile));
     lab::HostTensor k = orFail(lab::readNpy(kFile));
     if (q.shape.size() != 4 || k.shape.size() != 4)
-      fail("--q-npy and --k-npy must be 4-D [B, H, N, D]");
+      fail("--q-npy and --k-npy must be 4-D [B, H, N, D]; got " +
+           lab::formatShape(q.shape) + " and " + lab::formatShape(k.shape));
+    for (auto [file, shape] : {std::pair{&qFile, &q.shape}, {&kFile, &k.shape}})
+      if (llvm::is_contained(*shape, 0))
+        fail("'" + *file + "' has shape " + lab::formatShape(*shape) +
+             ": every dimension must be positive");
     batch = q.shape[0], heads = q.shape[1], nq = q.shape[2];
     headDim = q.shape[3], kvHeads = k.shape[1], nk = k.shape[2];
   }
@@ -348,9 +515,11 @@ int main(int argc, char **argv) {
     options.collapseSinkKeys = sinkKeys;
     options.tileQ = tileQ;
     options.tileKV = tileKV;
-    if (mlirText.empty()) {
+    options.maxMemoryBytes = maxMemory;
+    if (!fromFile) {
       AttentionProblem problem = describedProblem();
       problem.pScale = s;
+      checkProblemSize(problem);
       if (printIR)
         llvm::outs() << problem.toMLIR() << "\n";
       attention = orFail(CPUAttention::compile(problem, options));
@@ -361,13 +530,6 @@ int main(int argc, char **argv) {
     }
   };
 
-  std::vector<double> params{0.0};
-  if (!paramName.empty()) {
-    params.clear();
-    for (double x = start; x <= stop * (1 + 1e-12);
-         x = paramName == "p-scale" ? x * step : x + step)
-      params.push_back(x);
-  }
   std::optional<lab::HostTensor> mask;
   if (!maskFile.empty())
     mask = orFail(lab::readNpy(maskFile));
@@ -411,6 +573,7 @@ int main(int argc, char **argv) {
           {"relative_rmse", num(r.metrics.relativeRMSE)},
           {"nan", r.metrics.numNaN},
           {"inf", r.metrics.numInf},
+          {"ref_non_finite", r.metrics.numReferenceNonFinite},
           {"collapsed", r.run.collapsed},
           {"positive", r.run.positive},
           {"collapse_fraction", r.run.collapseFraction()},
@@ -452,5 +615,12 @@ int main(int argc, char **argv) {
         r.metrics.numInf, llvm::format("%.4f", r.run.collapseFraction()),
         llvm::format("%.3f", r.run.seconds));
   }
+  for (const Row &r : rows)
+    if (r.metrics.numReferenceNonFinite > 0) {
+      llvm::outs() << "(" << r.metrics.numReferenceNonFinite
+                   << " outputs with a NaN or Inf reference are left out of "
+                      "the errors)\n";
+      break;
+    }
   return 0;
 }

@@ -57,6 +57,22 @@ TEST(MetricsTest, NaNAndInfAreCountedNotAveraged) {
   EXPECT_TRUE(std::isnan(allBad.relativeRMSE));
 }
 
+TEST(MetricsTest, NonFiniteReferenceIsCountedNotAveraged) {
+  // A NaN input makes the float64 reference NaN where the low-precision
+  // output may be finite (satfinite casts): such entries must not mix into
+  // the statistics (MSE NaN next to max error 0 was the symptom).
+  ErrorMetrics m = metricsOf({1, 2, 5}, {std::nan(""), HUGE_VAL, 4});
+  EXPECT_EQ(m.numReferenceNonFinite, 2);
+  EXPECT_EQ(m.numFinite, 1);
+  EXPECT_EQ(m.mse, 1.0);
+  EXPECT_EQ(m.maxAbsError, 1.0);
+
+  ErrorMetrics none = metricsOf({1}, {std::nan("")});
+  EXPECT_EQ(none.numFinite, 0);
+  EXPECT_TRUE(std::isnan(none.mse));
+  EXPECT_TRUE(std::isnan(none.maxAbsError));
+}
+
 TEST(MetricsTest, ZeroReference) {
   EXPECT_EQ(metricsOf({0, 0}, {0, 0}).relativeRMSE, 0.0);
   EXPECT_EQ(metricsOf({0, 1e-30f}, {0, 0}).relativeRMSE, kInf);

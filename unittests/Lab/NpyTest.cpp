@@ -345,6 +345,55 @@ TEST(NpyTest, CorruptedBytesNeverCrash) {
     }
 }
 
+TEST(NpyTest, HugeHeaders) {
+  // Format 2.0 allows a header of up to 4 GiB: a well-formed 1 MiB one
+  // (padding) is read; a length past the end of the file is an error, not
+  // an allocation or a read of that length.
+  std::string header = dictWith("'<f4'", "False", "(2,)") +
+                       std::string(1 << 20, ' ') + "\n";
+  uint32_t length = header.size();
+  std::string big = "\x93NUMPY" +
+                    bytesOf({2, 0, length & 0xFF, (length >> 8) & 0xFF,
+                             (length >> 16) & 0xFF, length >> 24}) +
+                    header + bytesOf({0, 0, 0x80, 0x3F, 0, 0, 0, 0x40});
+  llvm::Expected<HostTensor> tensor = parseExact(big);
+  ASSERT_TRUE(static_cast<bool>(tensor)) << llvm::toString(tensor.takeError());
+  EXPECT_EQ(tensor->data, (std::vector<float>{1.0f, 2.0f}));
+
+  std::string liar = "\x93NUMPY" + bytesOf({2, 0, 0xFF, 0xFF, 0xFF, 0xFF}) +
+                     dictWith("'<f4'", "False", "(2,)");
+  llvm::Expected<HostTensor> bad = parseExact(liar);
+  ASSERT_FALSE(static_cast<bool>(bad));
+  EXPECT_NE(llvm::toString(bad.takeError())
+                .find("the header length is 4294967295 bytes but only"),
+            std::string::npos);
+}
+
+TEST(NpyTest, NonFiniteContentsAreReadAsIs) {
+  // NaN and Inf are data, not format errors: read bit for bit (lpattn-run
+  // warns about them and the metrics count them).
+  std::string data;
+  for (uint32_t bits : {0x7FC00001u, 0x7F800000u, 0xFF800000u, 0x3F800000u})
+    data += bytesOf(
+        {bits & 0xFF, (bits >> 8) & 0xFF, (bits >> 16) & 0xFF, bits >> 24});
+  llvm::Expected<HostTensor> tensor =
+      parseExact(npyWithHeader(dictWith("'<f4'", "False", "(4,)"), data));
+  ASSERT_TRUE(static_cast<bool>(tensor)) << llvm::toString(tensor.takeError());
+  EXPECT_EQ(bitsOf(tensor->data),
+            (std::vector<uint32_t>{0x7FC00001u, 0x7F800000u, 0xFF800000u,
+                                   0x3F800000u}));
+  // f8 -> f4: out-of-range finite doubles round to Inf (documented).
+  std::string f8;
+  for (uint64_t bits : {0x7FEFFFFFFFFFFFFFull, 0x7FF8000000000000ull})
+    for (int i = 0; i < 8; ++i)
+      f8.push_back(static_cast<char>((bits >> (8 * i)) & 0xFF));
+  llvm::Expected<HostTensor> wide =
+      parseExact(npyWithHeader(dictWith("'<f8'", "False", "(2,)"), f8));
+  ASSERT_TRUE(static_cast<bool>(wide)) << llvm::toString(wide.takeError());
+  EXPECT_TRUE(std::isinf(wide->data[0]));
+  EXPECT_TRUE(std::isnan(wide->data[1]));
+}
+
 TEST(NpyTest, FileAndEncodeErrors) {
   llvm::Expected<HostTensor> missing = readNpy("/nonexistent/dir/x.npy");
   ASSERT_FALSE(static_cast<bool>(missing));

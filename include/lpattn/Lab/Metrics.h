@@ -20,8 +20,10 @@ namespace lpattn::lab {
 /// Errors of an output against the reference. Output entries that are NaN
 /// or +-Inf are counted in numNaN / numInf and left out of every error sum:
 /// the error statistics describe the finite entries only (numFinite of
-/// them), so always check the counts too. With no finite entry, mse,
-/// meanError, maxAbsError and relativeRMSE are NaN.
+/// them), so always check the counts too. Entries whose reference is NaN or
+/// +-Inf (from non-finite inputs) are counted in numReferenceNonFinite and
+/// left out as well, so that no statistic mixes NaN with finite errors. With
+/// no entry left, mse, meanError, maxAbsError and relativeRMSE are NaN.
 struct ErrorMetrics {
   /// mean of (out - ref)^2 over the finite entries.
   double mse = 0.0;
@@ -40,6 +42,8 @@ struct ErrorMetrics {
   /// independent draws. Only the tensor overload of computeMetrics sets it;
   /// 0 with fewer than 2 rows or no spread.
   double biasT = 0.0;
+  /// Entries with a finite output whose reference is NaN or +-Inf.
+  int64_t numReferenceNonFinite = 0;
 };
 
 /// The t-statistic of `biasT` for rows of `rowLength` consecutive entries.

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace lpattn {
 
@@ -62,6 +63,28 @@ std::string checkPScale(double pScale, FloatFormat p, double lagLog2 = 0.0);
 std::string checkSoftmaxParameters(SoftmaxVariant variant,
                                    std::optional<double> beta,
                                    std::optional<double> tol);
+
+//===----------------------------------------------------------------------===//
+// Values the lowering turns into f32 constants
+//===----------------------------------------------------------------------===//
+//
+// The lowering turns f64 attributes into f32 constants: a value f32 cannot
+// hold would silently change the computation (2^-200 becomes 0 and the
+// result all zeros), so these rules refuse it where it is stated, in the
+// verifier and in lpattn-run.
+
+/// For a value the lowering must apply exactly (the P scale: multiplying P
+/// by it and dividing it out must not round): empty if `value` is finite,
+/// non-zero and exactly a normal f32 number, the arithmetic the lowering
+/// turns it into; otherwise one sentence, starting with "`what` = value",
+/// saying what f32 makes of it (for example 2^-200 becomes 0).
+std::string checkExactInF32(std::string_view what, double value);
+
+/// For a parameter the lowering rounds to an f32 constant (the softmax
+/// scale, beta, tol): empty if `value` is finite and, unless it is 0, rounds
+/// to a finite, non-zero, normal f32 (so the rounding changes it by at most
+/// half an f32 ulp, 2^-24 relative); otherwise one sentence as above.
+std::string checkRoundsToF32(std::string_view what, double value);
 
 } // namespace lpattn
 

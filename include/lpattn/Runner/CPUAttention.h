@@ -65,6 +65,9 @@ struct CPUCompileOptions {
   unsigned optLevel = 3;
   int64_t tileQ = kDefaultTileQ, tileKV = kDefaultTileKV; ///< when the op
                                                            ///< has no `tiles`
+  /// Host memory the attention's tensors may take, in bytes (see
+  /// checkHostMemory); 0: the machine's physical memory.
+  uint64_t maxMemoryBytes = 0;
 };
 
 /// One run's results.
@@ -78,12 +81,37 @@ struct CPURunResult {
   }
 };
 
+/// The machine's physical memory in bytes (0 if unknown).
+uint64_t getPhysicalMemoryBytes();
+
+/// The host memory, in bytes, that running an attention of these shapes
+/// takes at its peak: each input as float, in its storage format and as the
+/// float64 the reference reads, the result in its storage format, as float
+/// and as the float64 reference. An error naming the tensor if a shape is
+/// not static and positive or a count overflows int64.
+llvm::Expected<uint64_t> estimateHostBytes(
+    llvm::ArrayRef<int64_t> query, llvm::ArrayRef<int64_t> key,
+    llvm::ArrayRef<int64_t> value, llvm::ArrayRef<int64_t> mask,
+    llvm::ArrayRef<int64_t> result, const PrecisionPolicy &policy);
+
+/// estimateHostBytes checked against `limitBytes` (0: physical memory): an
+/// error naming the size and the limit, before anything is allocated.
+llvm::Error checkHostMemory(llvm::ArrayRef<int64_t> query,
+                            llvm::ArrayRef<int64_t> key,
+                            llvm::ArrayRef<int64_t> value,
+                            llvm::ArrayRef<int64_t> mask,
+                            llvm::ArrayRef<int64_t> result,
+                            const PrecisionPolicy &policy,
+                            uint64_t limitBytes);
+
 /// A compiled attention, ready to run many times.
 class CPUAttention {
 public:
   /// Compiles the function of `mlirText` that holds one lpattn.attention
   /// (its arguments: Q, K, V, then the op's mask and descales if it has
-  /// them, in that order; it returns the op's result).
+  /// them, in that order; it returns the op's result). Textual IR only:
+  /// bytecode is refused (MLIR 22.1.8's reader crashes on corrupted files).
+  /// Shapes are checked with checkHostMemory before anything is compiled.
   static llvm::Expected<std::unique_ptr<CPUAttention>>
   compile(llvm::StringRef mlirText, const CPUCompileOptions &options = {});
   /// Compiles `problem`, built as IR with the op's builder.

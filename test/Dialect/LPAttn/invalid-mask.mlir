@@ -40,3 +40,12 @@ func.func @mask_heads(%q: tensor<2x4x8x16xf32>, %k: tensor<2x4x12x16xf32>, %v: t
   %o = lpattn.attention %q, %k, %v mask(%m) policy = <qk = f32, score = f32, p = f32, v = f32, acc = f32, out = f32, overflow = satfinite> : tensor<2x4x8x16xf32>, tensor<2x4x12x16xf32>, tensor<2x4x12x16xf32>, tensor<1x2x8x12xf32> -> tensor<2x4x8x16xf32>
   return %o : tensor<2x4x8x16xf32>
 }
+
+// -----
+
+// With a single query head the mask's head dimension has one valid size.
+func.func @mask_heads_single(%q: tensor<2x1x8x16xf32>, %k: tensor<2x1x12x16xf32>, %v: tensor<2x1x12x16xf32>, %m: tensor<1x2x8x12xf32>) -> tensor<2x1x8x16xf32> {
+  // expected-error @+1 {{mask query head count Hq must be 1, got 2}}
+  %o = lpattn.attention %q, %k, %v mask(%m) policy = <qk = f32, score = f32, p = f32, v = f32, acc = f32, out = f32, overflow = satfinite> : tensor<2x1x8x16xf32>, tensor<2x1x12x16xf32>, tensor<2x1x12x16xf32>, tensor<1x2x8x12xf32> -> tensor<2x1x8x16xf32>
+  return %o : tensor<2x1x8x16xf32>
+}

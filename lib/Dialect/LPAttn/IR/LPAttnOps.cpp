@@ -193,6 +193,12 @@ ParseResult AttentionOp::parse(OpAsmParser &parser, OperationState &result) {
                               "positive size");
     scale = getDefaultSoftmaxScale(headDim);
   }
+  // The attribute is f32: refuse what rounding would change beyond an ulp
+  // (1e-50 would become 0) here, while the written value is still known.
+  // (NaN, Inf and non-positive values are the verifier's to report.)
+  if (std::string problem = checkRoundsToF32("scale", *scale);
+      std::isfinite(*scale) && *scale > 0 && !problem.empty())
+    return parser.emitError(scaleLoc, problem);
   props.softmax_scale = builder.getF32FloatAttr(static_cast<float>(*scale));
   props.p_scale = builder.getF64FloatAttr(pScale.value_or(1.0));
   props.kv_order = KVOrderAttr::get(ctx, kvOrder);
@@ -330,7 +336,8 @@ LogicalResult AttentionOp::verify() {
       int64_t sm = m.getDimSize(dim), sr = ref.getDimSize(refDim);
       if (sm != 1 && !ShapedType::isDynamic(sm) &&
           !ShapedType::isDynamic(sr) && sm != sr)
-        return emitOpError() << "mask " << what << " must be 1 or " << sr
+        return emitOpError() << "mask " << what << " must be "
+                             << (sr == 1 ? "1" : "1 or " + std::to_string(sr))
                              << ", got " << sm;
     }
     if (failed(verifyDimsMatch(*this, m, 2, "mask [B, Hq, Nq, Nk]", q, 2,
@@ -350,6 +357,12 @@ LogicalResult AttentionOp::verify() {
   if (problem.empty())
     problem = checkPScale(getPScaleAttr().getValueAsDouble(),
                           policy.toPolicy().p);
+  // The softmax attribute verifies itself when parsed; a builder's
+  // SoftmaxAttr::get does not, so the op checks it again.
+  if (problem.empty())
+    problem = checkSoftmaxParameters(getSoftmax().getVariant(),
+                                     getSoftmax().getBetaValue(),
+                                     getSoftmax().getTolValue());
   if (!problem.empty())
     return emitOpError() << problem;
 
