@@ -56,14 +56,32 @@ OwningOpRef<ModuleOp> AttentionProblem::buildModule(MLIRContext &ctx) const {
   b.setInsertionPointToEnd(module->getBody());
 
   int64_t dv = valueDim ? valueDim : headDim;
-  SmallVector<Type> args{
-      tensorOf(&ctx, {batch, qHeads, qLen, headDim}, policy.qk),
-      tensorOf(&ctx, {batch, kvHeads, kvLen, headDim}, policy.qk),
-      tensorOf(&ctx, {batch, kvHeads, kvLen, dv}, policy.v)};
-  if (mask)
-    args.push_back(tensorOf(&ctx, {1, 1, qLen, kvLen}, FloatFormat::F32));
-  if (descales)
-    args.append(3, b.getF32Type());
+  // The arguments in the order of the calling convention (KernelABI.h).
+  SmallVector<Type> args;
+  for (KernelArg arg : KernelSignature{mask, descales, false}.arguments()) {
+    switch (arg) {
+    case KernelArg::Query:
+      args.push_back(tensorOf(&ctx, {batch, qHeads, qLen, headDim}, policy.qk));
+      break;
+    case KernelArg::Key:
+      args.push_back(
+          tensorOf(&ctx, {batch, kvHeads, kvLen, headDim}, policy.qk));
+      break;
+    case KernelArg::Value:
+      args.push_back(tensorOf(&ctx, {batch, kvHeads, kvLen, dv}, policy.v));
+      break;
+    case KernelArg::Mask:
+      args.push_back(tensorOf(&ctx, {1, 1, qLen, kvLen}, FloatFormat::F32));
+      break;
+    case KernelArg::QueryDescale:
+    case KernelArg::KeyDescale:
+    case KernelArg::ValueDescale:
+      args.push_back(b.getF32Type());
+      break;
+    case KernelArg::CollapseStats:
+      break; // appended by lpattn-count-collapse
+    }
+  }
   Type result = tensorOf(&ctx, {batch, qHeads, qLen, dv}, policy.out);
   auto func = func::FuncOp::create(b, loc, "attention",
                                    b.getFunctionType(args, {result}));
@@ -430,20 +448,41 @@ CPUAttention::run(const lab::HostTensor &q, const lab::HostTensor &k,
   StridedMemRefType<int64_t, 1> statsDesc{stats, stats, 0, {2}, {1}};
   StridedMemRefType<char, 4> out{};
 
-  // _mlir_ciface_<f>(out*, q*, k*, v*, [mask*], [q_ds, k_ds, v_ds],
-  // [stats*]), called through its packed wrapper: one pointer per argument.
+  // _mlir_ciface_<f>(out*, then the KernelABI.h arguments), called through
+  // its packed wrapper: one pointer per argument.
   auto *outPtr = &out;
   auto *qPtr = &qb.desc4, *kPtr = &kb.desc4, *vPtr = &vb.desc4,
        *mPtr = &mb.desc4;
   auto *statsPtr = &statsDesc;
-  SmallVector<void *> args{&outPtr, &qPtr, &kPtr, &vPtr};
-  if (sig.hasMask)
-    args.push_back(&mPtr);
-  if (sig.hasDescales)
-    for (float &d : descales)
-      args.push_back(&d);
-  if (sig.countsCollapse)
-    args.push_back(&statsPtr);
+  SmallVector<void *> args{&outPtr};
+  for (KernelArg arg : sig.kernel().arguments()) {
+    switch (arg) {
+    case KernelArg::Query:
+      args.push_back(&qPtr);
+      break;
+    case KernelArg::Key:
+      args.push_back(&kPtr);
+      break;
+    case KernelArg::Value:
+      args.push_back(&vPtr);
+      break;
+    case KernelArg::Mask:
+      args.push_back(&mPtr);
+      break;
+    case KernelArg::QueryDescale:
+      args.push_back(&descales[0]);
+      break;
+    case KernelArg::KeyDescale:
+      args.push_back(&descales[1]);
+      break;
+    case KernelArg::ValueDescale:
+      args.push_back(&descales[2]);
+      break;
+    case KernelArg::CollapseStats:
+      args.push_back(&statsPtr);
+      break;
+    }
+  }
 
   auto start = std::chrono::steady_clock::now();
   if (llvm::Error err =

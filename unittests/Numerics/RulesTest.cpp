@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lpattn/Numerics/Enums.h"
+#include "lpattn/Numerics/KernelABI.h"
 #include "lpattn/Numerics/Rules.h"
 
 #include "gtest/gtest.h"
@@ -121,6 +122,20 @@ TEST(RulesTest, SoftmaxScale) {
                                   "positive, got 0");
   EXPECT_NE(checkSoftmaxScale(-1), "");
   EXPECT_NE(checkSoftmaxScale(std::nan("")), "");
+}
+
+TEST(KernelABITest, ArgumentOrder) {
+  using A = KernelArg;
+  EXPECT_EQ(KernelSignature{}.arguments(),
+            (std::vector<A>{A::Query, A::Key, A::Value}));
+  EXPECT_EQ((KernelSignature{true, true, true}.arguments()),
+            (std::vector<A>{A::Query, A::Key, A::Value, A::Mask,
+                            A::QueryDescale, A::KeyDescale, A::ValueDescale,
+                            A::CollapseStats}));
+  EXPECT_EQ((KernelSignature{false, true, false}.arguments()),
+            (std::vector<A>{A::Query, A::Key, A::Value, A::QueryDescale,
+                            A::KeyDescale, A::ValueDescale}));
+  EXPECT_EQ(getKernelArgName(A::KeyDescale), "k_ds");
 }
 
 } // namespace

@@ -14,6 +14,7 @@
 
 #include "lpattn/Lab/HostTensor.h"
 #include "lpattn/Numerics/Formats.h"
+#include "lpattn/Numerics/KernelABI.h"
 #include "lpattn/Numerics/Rules.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -133,6 +134,10 @@ public:
     std::vector<int64_t> query, key, value, mask, result;
     FloatFormat queryFormat, keyFormat, valueFormat, resultFormat;
     bool hasMask = false, hasDescales = false, countsCollapse = false;
+    /// The calling convention these flags give (Numerics/KernelABI.h).
+    KernelSignature kernel() const {
+      return {hasMask, hasDescales, countsCollapse};
+    }
     std::string funcName;
     /// The op's numerics that the float64 reference must follow: its
     /// softmax scale c (the default 1/sqrt(D) filled in) and causal flag.
