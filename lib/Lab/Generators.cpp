@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lpattn/Lab/Generators.h"
+#include "lpattn/Numerics/Rules.h"
 
 #include "llvm/ADT/APFloat.h"
 
@@ -103,7 +104,7 @@ lpattn::lab::generateSinkAttention(const SinkAttentionOptions &options) {
   if (Error err =
           checkSinkParams("generateSinkAttention", options.sinks, numKeys))
     return std::move(err);
-  double scale = options.scale.value_or(1.0 / std::sqrt(double(headDim)));
+  double scale = options.scale.value_or(getExactDefaultSoftmaxScale(headDim));
   if (!(scale > 0) || !std::isfinite(scale) || options.alpha == 0 ||
       !std::isfinite(options.alpha))
     return llvm::createStringError(
@@ -212,7 +213,7 @@ lpattn::lab::generateOffsetAttention(const OffsetAttentionOptions &options) {
   float a = static_cast<float>(std::sqrt(std::fabs(options.offset)));
   float b = std::copysign(a, static_cast<float>(options.offset));
   OffsetAttention result;
-  result.scale = 1.0 / std::sqrt(double(headDim));
+  result.scale = getExactDefaultSoftmaxScale(headDim);
   result.offset = double(a) * double(b); // 24 x 24 bits: exact in double.
   allocateInputs(result, numHeads, numQueries, numKeys, headDim);
   NormalSampler normal(options.seed);
@@ -260,7 +261,7 @@ lpattn::lab::generateTiedMaxAttention(const TiedMaxAttentionOptions &options) {
         "generateTiedMaxAttention: need numTied >= 2 tied keys [" +
         llvm::Twine(firstTied) + ", " + llvm::Twine(firstTied + numTied) +
         ") within numKeys = " + llvm::Twine(numKeys));
-  double scale = options.scale.value_or(1.0 / std::sqrt(double(headDim)));
+  double scale = options.scale.value_or(getExactDefaultSoftmaxScale(headDim));
   if (!(scale > 0) || !std::isfinite(scale) || !(options.minGap > 0) ||
       !std::isfinite(options.minGap))
     return llvm::createStringError(

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lpattn/Lab/Reference.h"
+#include "lpattn/Numerics/Rules.h"
 
 #include <algorithm>
 #include <cmath>
@@ -97,7 +98,7 @@ lpattn::lab::referenceAttention(const HostTensor &q, const HostTensor &k,
                 numKeys = k.shape[2], valueDim = v.shape[3];
   const int64_t groupSize = numQHeads / k.shape[1];
   const double scale =
-      options.scale.value_or(1.0 / std::sqrt(static_cast<double>(headDim)));
+      options.scale.value_or(getExactDefaultSoftmaxScale(headDim));
   const double logitScale = scale * options.qDescale * options.kDescale;
   constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 

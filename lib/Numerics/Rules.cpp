@@ -11,8 +11,12 @@
 
 using namespace lpattn;
 
+double lpattn::getExactDefaultSoftmaxScale(int64_t headDim) {
+  return 1.0 / std::sqrt(static_cast<double>(headDim));
+}
+
 float lpattn::getDefaultSoftmaxScale(int64_t headDim) {
-  return static_cast<float>(1.0 / std::sqrt(static_cast<double>(headDim)));
+  return static_cast<float>(getExactDefaultSoftmaxScale(headDim));
 }
 
 double lpattn::getDefaultPScale(FloatFormat p) { return getLargestPScale(p); }

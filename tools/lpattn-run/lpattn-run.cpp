@@ -85,9 +85,10 @@ static cl::opt<double> softmaxScaleOpt("scale",
                                        cl::desc("softmax scale c (0: "
                                                 "1/sqrt(D))"),
                                        cl::init(0.0), cl::cat(problemCat));
-static cl::opt<int64_t> tileQ("tile-q", cl::desc("Br"), cl::init(64),
+static cl::opt<int64_t> tileQ("tile-q", cl::desc("Br"), cl::init(kDefaultTileQ),
                               cl::cat(problemCat));
-static cl::opt<int64_t> tileKV("tile-kv", cl::desc("Bc"), cl::init(64),
+static cl::opt<int64_t> tileKV("tile-kv", cl::desc("Bc"),
+                               cl::init(kDefaultTileKV),
                                cl::cat(problemCat));
 // Inputs.
 static cl::opt<std::string>

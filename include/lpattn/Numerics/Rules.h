@@ -30,7 +30,10 @@ namespace lpattn {
 inline constexpr int64_t kDefaultTileQ = 64;
 inline constexpr int64_t kDefaultTileKV = 64;
 
-/// The default softmax scale c = 1/sqrt(D), as the f32 the lowering uses.
+/// The default softmax scale c = 1/sqrt(D), exactly (the float64 reference
+/// and the input generators of the lab).
+double getExactDefaultSoftmaxScale(int64_t headDim);
+/// The same, as the f32 the op stores and the lowering uses.
 float getDefaultSoftmaxScale(int64_t headDim);
 
 /// The default P-Cast scale of a p type: the largest power of two S with
