@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs lpattn from a build directory into a temporary prefix, then
+# configures and builds test/Install/consumer against the installed package
+# (find_package(lpattn)) and runs it. Usage: check-install.sh [BUILD_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${1:-${LPATTN_BUILD_DIR:-build}}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cmake --install "$BUILD_DIR" --prefix "$work/prefix" > "$work/install.log"
+cmake -G Ninja -S test/Install/consumer -B "$work/build" \
+  -DCMAKE_BUILD_TYPE=Release -Dlpattn_DIR="$work/prefix/lib/cmake/lpattn" \
+  > "$work/configure.log" || { cat "$work/configure.log"; exit 1; }
+cmake --build "$work/build" > "$work/build.log" || { cat "$work/build.log"; exit 1; }
+"$work/build/lpattn-consumer"
