@@ -10,9 +10,13 @@ reporting the mean signed error of O, its t-statistic over rows and the RMS
 error. Every row's logits are shifted by up to 4 (--row-shift), so that the
 row maxima differ; the pinned point is also run without it.
 
-Writes bench/results/lptf.md.
+Writes bench/results/lptf.md and lptf.png.
 """
 import math
+
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
 
 import lab
 
@@ -41,7 +45,7 @@ def main():
         (r,), _ = lab.run(BASE + ["--tied", 2, "--v-mean", -1.5, "--gap", 12,
                                   "--row-shift", 0, "--softmax", variant])
         same_max[variant] = fmt(r)
-    rows = []
+    rows, curves = [], {}
     for tied in TIES:
         for mean in MEANS:
             for gap in GAPS:
@@ -54,6 +58,8 @@ def main():
                                               variant])
                     cells.append(r)
                 std, cor = cells
+                curves.setdefault((tied, mean), []).append(
+                    (gap, std["mean_error"], cor["mean_error"]))
                 removed = ("%.0f %%" % (100 * (1 - abs(cor["mean_error"]) /
                                                abs(std["mean_error"])))
                            if std["mean_error"] else "n/a")
@@ -86,6 +92,23 @@ def main():
                "logit), t = 2, gap 12, V mean -1.5: standard %s; "
                "bias_corrected %s." % (same_max["standard"],
                                        same_max["bias_corrected"])])
+    fig, axes = plt.subplots(1, len(TIES), figsize=(4 * len(TIES), 3.8),
+                             sharey=True)
+    for ax, tied in zip(axes, TIES):
+        for mean, color in zip(MEANS, ("tab:blue", "tab:gray", "tab:red")):
+            points = curves[(tied, mean)]
+            ax.plot([p[0] for p in points], [p[1] for p in points], "o-",
+                    color=color, label="standard, V mean %+.1f" % mean)
+            ax.plot([p[0] for p in points], [p[2] for p in points], "x--",
+                    color=color, label="bias_corrected, V mean %+.1f" % mean)
+        ax.axhline(0.0, color="black", linewidth=0.5)
+        ax.set_title("t = %d tied key%s" % (tied, "" if tied == 1 else "s"))
+        ax.set_xlabel("gap below the tie (logits)")
+    axes[0].set_ylabel("mean signed error of O")
+    axes[-1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(lab.plot_path("lptf.png"), dpi=110)
+    print("wrote bench/results/lptf.png")
 
 
 if __name__ == "__main__":
