@@ -64,7 +64,7 @@ def main():
         ["n_k", "d", "setting", "S", "KV order", "Delta", "collapse", "MSE"],
         rows,
         notes=[
-            "4 heads x 64 queries, 4 sink keys with N(0,1) jitter, non-sink "
+            "4 heads x 64 queries, 4 sink keys with N(0,1) jitter drawn per query row, non-sink "
             "logits N(0,1), tiles 64x64; collapse = share of non-sink P > 0 "
             "that the e4m3 cast flushes to 0 (counted inside the compiled "
             "code); MSE against a float64 attention of the unquantized inputs.",

@@ -256,9 +256,9 @@ lpattn::lab::generateTiedMaxAttention(const TiedMaxAttentionOptions &options) {
                              numKeys, headDim))
     return std::move(err);
   const int64_t firstTied = options.firstTiedKey, numTied = options.numTied;
-  if (numTied < 2 || firstTied < 0 || firstTied + numTied > numKeys)
+  if (numTied < 1 || firstTied < 0 || firstTied + numTied > numKeys)
     return llvm::createStringError(
-        "generateTiedMaxAttention: need numTied >= 2 tied keys [" +
+        "generateTiedMaxAttention: need numTied >= 1 tied keys [" +
         llvm::Twine(firstTied) + ", " + llvm::Twine(firstTied + numTied) +
         ") within numKeys = " + llvm::Twine(numKeys));
   double scale = options.scale.value_or(getExactDefaultSoftmaxScale(headDim));
@@ -267,10 +267,15 @@ lpattn::lab::generateTiedMaxAttention(const TiedMaxAttentionOptions &options) {
     return llvm::createStringError(
         "generateTiedMaxAttention: scale and minGap must be positive");
   if (!std::isfinite(options.valueMean) || !(options.valueStddev >= 0) ||
-      !std::isfinite(options.valueStddev))
+      !std::isfinite(options.valueStddev) || !(options.rowShift >= 0) ||
+      !std::isfinite(options.rowShift))
     return llvm::createStringError(
-        "generateTiedMaxAttention: valueMean must be finite and valueStddev "
-        ">= 0");
+        "generateTiedMaxAttention: valueMean must be finite, valueStddev and "
+        "rowShift >= 0");
+  if (options.rowShift > 0 && headDim < 3)
+    return llvm::createStringError(
+        "generateTiedMaxAttention: rowShift needs headDim >= 3 (coordinate 1 "
+        "carries it)");
 
   auto isTied = [&](int64_t n) {
     return n >= firstTied && n < firstTied + numTied;
@@ -296,6 +301,16 @@ lpattn::lab::generateTiedMaxAttention(const TiedMaxAttentionOptions &options) {
             options.valueMean + options.valueStddev * normal.next(),
             llvm::RoundingMode::NearestTiesToEven);
 
+    // With a row shift, coordinate 1 carries it: cleared here, so that the
+    // gap below only sees coordinates 2..D-1.
+    const bool shiftRows = options.rowShift > 0;
+    if (shiftRows) {
+      for (int64_t m = 0; m < numQueries; ++m)
+        result.q.at(0, h, m, 1) = 0.0f;
+      for (int64_t n = 0; n < numKeys; ++n)
+        result.k.at(0, h, n, 1) = 0.0f;
+    }
+
     // The tied score is Q[m, 0] * g = g; put it minGap / c above the largest
     // other score of the head.
     bool anyOther = false;
@@ -314,6 +329,22 @@ lpattn::lab::generateTiedMaxAttention(const TiedMaxAttentionOptions &options) {
                           llvm::RoundingMode::TowardPositive);
     for (int64_t n = firstTied; n < firstTied + numTied; ++n)
       result.k.at(0, h, n, 0) = g;
+    // Row m's logits all move by c kappa r_m ~ u_m rowShift (drawn last, so
+    // that rowShift = 0 keeps every other value): K[n, 1] = kappa = bf16(1 /
+    // c) for every key, tied or not, Q[m, 1] = r_m = bf16(u_m rowShift / (c
+    // kappa)), u_m uniform in [0, 1). The softmax and the gap are unchanged;
+    // the row max m' is not the same for every row.
+    if (shiftRows) {
+      float kappa = roundToBF16(1.0 / scale, llvm::RoundingMode::NearestTiesToEven);
+      for (int64_t n = 0; n < numKeys; ++n)
+        result.k.at(0, h, n, 1) = kappa;
+      for (int64_t m = 0; m < numQueries; ++m) {
+        double u = 0.5 * (1.0 + std::erf(normal.next() / std::sqrt(2.0)));
+        result.q.at(0, h, m, 1) =
+            roundToBF16(u * options.rowShift / (scale * double(kappa)),
+                        llvm::RoundingMode::TowardZero);
+      }
+    }
   }
   return result;
 }

@@ -119,6 +119,11 @@ static cl::opt<double> vMean("v-mean", cl::desc("ties: mean of V"),
                              cl::init(0.0), cl::cat(inputCat));
 static cl::opt<double> vStddev("v-stddev", cl::desc("ties: stddev of V"),
                                cl::init(1.0), cl::cat(inputCat));
+static cl::opt<double> rowShift(
+    "row-shift",
+    cl::desc("ties: shift each row's logits by up to this much (the row max "
+             "varies, the softmax does not)"),
+    cl::init(0.0), cl::cat(inputCat));
 static cl::opt<std::string>
     maskFile("mask-npy",
              cl::desc("additive f32 mask .npy (a described problem gets a "
@@ -379,6 +384,7 @@ static Inputs makeInputs(const CPUAttention::Signature &sig, double param,
     o.minGap = gap;
     o.valueMean = vMean;
     o.valueStddev = vStddev;
+    o.rowShift = rowShift;
     if (softmaxScaleOpt > 0)
       o.scale = double(softmaxScaleOpt);
     o.seed = seed;

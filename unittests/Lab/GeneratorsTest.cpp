@@ -13,6 +13,7 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace lpattn::lab;
@@ -301,6 +302,8 @@ bool isBF16(float value) {
 }
 
 TEST(GeneratorsTest, TiedMaximaAreExactAndBF16) {
+  for (bool lptfSetting : {false, true}) {
+  SCOPED_TRACE(lptfSetting ? "V mean -1.5, row shift 4" : "defaults");
   TiedMaxAttentionOptions options;
   options.numHeads = 2;
   options.numQueries = 64;
@@ -310,6 +313,11 @@ TEST(GeneratorsTest, TiedMaximaAreExactAndBF16) {
   options.firstTiedKey = 5;
   options.minGap = 0.5;
   options.seed = 9;
+  if (lptfSetting) {
+    options.valueMean = -1.5;
+    options.valueStddev = 0.2;
+    options.rowShift = 4.0;
+  }
   llvm::Expected<AttentionInputs> in = generateTiedMaxAttention(options);
   ASSERT_TRUE(static_cast<bool>(in)) << llvm::toString(in.takeError());
   for (const HostTensor *t : {&in->q, &in->k, &in->v})
@@ -341,16 +349,45 @@ TEST(GeneratorsTest, TiedMaximaAreExactAndBF16) {
       }
       EXPECT_EQ(numAtMax, 3);
     }
+  std::vector<double> values(in->v.data.begin(), in->v.data.end());
+  Moments moments = momentsOf(values);
+  EXPECT_NEAR(moments.mean, lptfSetting ? -1.5 : 0.0, 0.05);
+  EXPECT_NEAR(std::sqrt(moments.variance), lptfSetting ? 0.2 : 1.0, 0.05);
+  // The tie logit of each row: one value per head, or spread over 4
+  // logits with many distinct values.
+  for (int64_t h = 0; h < 2; ++h) {
+    std::vector<double> ties;
+    for (int64_t m = 0; m < 64; ++m)
+      ties.push_back(in->scale * score(*in, h, m, 5));
+    double lo = *std::min_element(ties.begin(), ties.end());
+    double hi = *std::max_element(ties.begin(), ties.end());
+    std::sort(ties.begin(), ties.end());
+    int64_t distinct = std::unique(ties.begin(), ties.end()) - ties.begin();
+    if (!lptfSetting) {
+      EXPECT_EQ(lo, hi);
+      continue;
+    }
+    EXPECT_LE(hi - lo, 4.0);
+    EXPECT_GT(hi - lo, 3.0);
+    EXPECT_GE(distinct, 32);
+  }
+  }
 }
 
 TEST(GeneratorsTest, TiedOptionsAreChecked) {
   TiedMaxAttentionOptions options;
-  options.numTied = 1;
-  llvm::Expected<AttentionInputs> one = generateTiedMaxAttention(options);
-  ASSERT_FALSE(static_cast<bool>(one));
-  EXPECT_EQ(llvm::toString(one.takeError()),
-            "generateTiedMaxAttention: need numTied >= 2 tied keys [0, 1) "
+  options.numTied = 0;
+  llvm::Expected<AttentionInputs> none = generateTiedMaxAttention(options);
+  ASSERT_FALSE(static_cast<bool>(none));
+  EXPECT_EQ(llvm::toString(none.takeError()),
+            "generateTiedMaxAttention: need numTied >= 1 tied keys [0, 0) "
             "within numKeys = 128");
+  options.numTied = 2;
+  options.valueStddev = -1.0;
+  llvm::Expected<AttentionInputs> badV = generateTiedMaxAttention(options);
+  ASSERT_FALSE(static_cast<bool>(badV));
+  llvm::consumeError(badV.takeError());
+  options.valueStddev = 1.0;
   options.numTied = 2;
   options.firstTiedKey = 127;
   llvm::Expected<AttentionInputs> outside = generateTiedMaxAttention(options);

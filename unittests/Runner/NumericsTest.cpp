@@ -301,6 +301,51 @@ TEST(NumericsTest, PasaErrorDoesNotGrowWithTheOffset) {
 }
 
 //===----------------------------------------------------------------------===//
+// LPTF
+//===----------------------------------------------------------------------===//
+
+/// LPTF's setting: 2 keys tied exactly at every row max (P = 1), the others
+/// >= 12 lower, V ~ N(-1.5, 0.2^2), bf16 everywhere with P~ V rounded to
+/// bf16 once per tile. The standard softmax's O is biased (the tiny terms
+/// break the bf16 rounding ties of V_1 + V_2 always the same way); the
+/// bias-corrected softmax (no P = 1) removes at least 75 % of it. The row
+/// shift makes the row maxima differ: with one max per head, its corrected
+/// P = exp(-d) rounds to bf16 with one error per head, a bias of its own.
+TEST(NumericsTest, LptfBiasAndItsCorrection) {
+  lab::TiedMaxAttentionOptions o;
+  o.numHeads = 8, o.numQueries = 128, o.numKeys = 256, o.headDim = 64;
+  o.numTied = 2;
+  o.minGap = 12.0;
+  o.valueMean = -1.5, o.valueStddev = 0.2;
+  o.rowShift = 4.0;
+  auto in = lab::generateTiedMaxAttention(o);
+  ASSERT_TRUE(bool(in)) << llvm::toString(in.takeError());
+  AttentionProblem p = shape(1, 8, 8, 128, 256, 64, 64, 256);
+  p.policy.qk = p.policy.score = p.policy.p = p.policy.v = p.policy.acc =
+      FloatFormat::BF16;
+  Outcome standard = runProblem(p, in->q, in->k, in->v);
+  p.softmax = SoftmaxVariant::BiasCorrected;
+  Outcome corrected = runProblem(p, in->q, in->k, in->v);
+  EXPECT_LT(standard.metrics.meanError, 0.0);
+  EXPECT_GT(std::fabs(standard.metrics.biasT), 10.0)
+      << "bias " << standard.metrics.meanError;
+  EXPECT_LE(std::fabs(corrected.metrics.meanError),
+            0.25 * std::fabs(standard.metrics.meanError))
+      << "standard " << standard.metrics.meanError << " (t = "
+      << standard.metrics.biasT << "), corrected "
+      << corrected.metrics.meanError << " (t = " << corrected.metrics.biasT
+      << ")";
+  // Zero-mean V: the tie-breaking errors cancel, no bias to find.
+  o.valueMean = 0.0;
+  auto zeroMean = lab::generateTiedMaxAttention(o);
+  ASSERT_TRUE(bool(zeroMean));
+  p.softmax = SoftmaxVariant::Standard;
+  Outcome control = runProblem(p, zeroMean->q, zeroMean->k, zeroMean->v);
+  EXPECT_LT(std::fabs(control.metrics.meanError),
+            0.05 * std::fabs(standard.metrics.meanError));
+}
+
+//===----------------------------------------------------------------------===//
 // Where the roundings happen (SPEC.md): a hand-written model of the loop
 //===----------------------------------------------------------------------===//
 

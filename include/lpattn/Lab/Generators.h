@@ -164,6 +164,13 @@ struct TiedMaxAttentionOptions {
   double minGap = 1.0;
   /// Mean and standard deviation of every V entry.
   double valueMean = 0.0, valueStddev = 1.0;
+  /// Shift of all logits of row m by about u_m * rowShift (u_m uniform in
+  /// [0, 1)): the softmax and the gap are unchanged, but the row max differs
+  /// from row to row. With 0 every row of a head has the same max logit, and
+  /// anything computed from it alone (the bias-corrected P = exp(-d), d a
+  /// function of the max) has the same rounding error in every row of the
+  /// head: a bias of its own.
+  double rowShift = 0.0;
   /// Softmax scale c; 1/sqrt(headDim) when unset.
   std::optional<double> scale;
   uint64_t seed = 0;
@@ -180,7 +187,10 @@ struct TiedMaxAttentionOptions {
 /// sigma^2) as in generateSinkAttention (other logits roughly N(0, 1)), V as
 /// above, all rounded to bf16; g is the smallest bf16 value with
 /// c * (g - max other score) >= minGap over all rows of the head (the max
-/// taken as 0 when every key is tied). Needs headDim >= 2 and numTied >= 2.
+/// taken as 0 when every key is tied). With rowShift, coordinate 1 carries
+/// the row shift: K[n, 1] = bf16(1 / c) for every key, Q[m, 1] = the row's
+/// shift / (c K[n, 1]) in bf16 (needs headDim >= 3). Needs headDim >= 2 and
+/// numTied >= 1 (a single "tied" key is a unique max: LPTF's control).
 llvm::Expected<AttentionInputs>
 generateTiedMaxAttention(const TiedMaxAttentionOptions &options);
 

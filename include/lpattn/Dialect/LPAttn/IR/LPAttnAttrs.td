@@ -137,11 +137,14 @@ def LPAttn_PrecisionPolicyAttr : LPAttn_Attr<"PrecisionPolicy", "precision"> {
     one step of the flash-attention forward (SPEC.md, "The computation"):
 
     * `qk`: inputs of the Q K^T product (Q and K operands have this type);
-    * `score`: accumulator of the Q K^T product (the score tile S);
+    * `score`: the score tile S, the Q K^T product (summed in f32) rounded
+      to this type once;
     * `p`: type P is cast to (round-to-nearest-even) before the P V product;
     * `v`: V operand of the P V product;
-    * `acc`: the output accumulator `acc` (and the softmax statistics m, l
-      are always f32);
+    * `acc`: the output accumulator `acc`, kept in this type between KV
+      tiles; each tile's P V product (summed in f32) is rounded to it once,
+      and so is acc * exp(m - m') + P V (the softmax statistics m, l are
+      always f32);
     * `out`: the result;
     * `overflow`: what every cast does above the max finite value.
 

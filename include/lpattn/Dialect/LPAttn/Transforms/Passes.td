@@ -21,10 +21,15 @@ def LPAttnTile : Pass<"lpattn-tile", "::mlir::func::FuncOp"> {
     max m, the row sum l and the accumulator acc (SPEC.md, "The
     computation"). Every numerics step is its own op, tagged with
     `lpattn.step`, with its precision in its types: the QK product
-    (`linalg.matmul`, qk inputs, score accumulator), the scale by
-    c * q_ds * k_ds, masking (causal, ragged, additive), the row max, exp,
-    the row sum of the uncast P, the cast of P (`lpattn.truncf`), the rescale
-    by exp(m - m'), the PV product, and the final O = acc / (l * S) * v_ds.
+    (`linalg.matmul`, qk inputs, summed into a fresh f32 tile), its rounding
+    to the score type and the scale by c * q_ds * k_ds, masking (causal,
+    ragged, additive), the row max, exp, the row sum of the uncast P, the
+    cast of P (`lpattn.truncf`), the rescale of acc by exp(m - m') in f32,
+    the PV product (summed into a fresh f32 tile), the new acc
+    round_acc(acc * a + round_acc(P~ V)), and the final
+    O = acc / (l * S) * v_ds. As on a tensor core, each tile product is
+    rounded to its accumulator type once, when it leaves the MMA (SPEC.md,
+    "Where the roundings happen").
 
     Ragged last tiles have dynamic sizes; with `causal`, KV tiles above the
     diagonal are skipped; rows with no visible key give 0, never NaN. The
@@ -123,9 +128,13 @@ def LPAttnPasaShift : Pass<"lpattn-pasa-shift", "::mlir::func::FuncOp"> {
   let description = [{
     K_j' = K_j - beta * mean(K_j) (mean over the tile's keys) is formed in
     f32 and rounded to the qk type; S' = Q K_j'^T is computed in the low
-    precision (no common offset left to overflow f16); the shift is
-    recovered exactly in f32 by adding r_j = Q (beta * mean(K_j))^T, which is
-    constant along each row of the tile, to the f32 scores.
+    precision (no common offset left to overflow f16). The shift r_j =
+    Q (beta * mean(K_j))^T is constant along each row of the tile; only its
+    difference to a reference shift r_ref = Q (beta * mu)^T (mu: the mean key
+    of the KV head, computed before the KV loop), r_j - r_ref = Q d_j^T with
+    d_j = beta * mean(K_j - mu) formed before any product, is added to the
+    f32 scores. r_ref is the same for every tile of a row and cancels in the
+    softmax, so the f32 scores stay small whatever the offset.
 
     On a graph-level `lpattn.attention` this sets `softmax = pasa(beta)`.
   }];
