@@ -133,8 +133,8 @@ public:
       return nullptr;
     }
     if (v->kind != kind) {
-      fail(full, std::string("expected a ") + json::kindName(kind) +
-                     ", got a " + json::kindName(v->kind));
+      fail(full, std::string("expected ") + json::kindName(kind) +
+                     ", got " + json::kindName(v->kind));
       return nullptr;
     }
     return v;
@@ -143,7 +143,7 @@ public:
   bool integer(const Value &v, const std::string &path, int64_t lo,
                int64_t hi, int64_t &out) {
     if (v.kind != Value::Kind::Number)
-      return fail(path, std::string("expected an integer, got a ") +
+      return fail(path, std::string("expected an integer, got ") +
                             json::kindName(v.kind));
     // Doubles hold integers exactly up to 2^53; the bounds below are far
     // smaller, so the range check also rules out precision loss.
@@ -281,7 +281,7 @@ bool rt::parseDescriptor(std::string_view text, const std::string &baseDir,
   }
   Reader r(error);
   if (root.kind != Value::Kind::Object)
-    return r.fail("<root>", std::string("expected an object, got a ") +
+    return r.fail("<root>", std::string("expected an object, got ") +
                                 json::kindName(root.kind));
 
   // Format and version first: a file of another kind or version gets that
@@ -464,7 +464,7 @@ bool rt::parseDescriptor(std::string_view text, const std::string &baseDir,
     const Value &pv = params->array[i];
     std::string path = "params[" + std::to_string(i) + "]";
     if (pv.kind != Value::Kind::Object)
-      return r.fail(path, std::string("expected an object, got a ") +
+      return r.fail(path, std::string("expected an object, got ") +
                               json::kindName(pv.kind));
     if (!r.onlyKeys(pv, path, {"role", "kind", "dtype", "shape", "strides"}))
       return false;
@@ -571,13 +571,13 @@ bool rt::parseDescriptor(std::string_view text, const std::string &baseDir,
   std::set<std::string> mapped;
   if (const Value *maps = root.get("tensor_maps")) {
     if (maps->kind != Value::Kind::Array)
-      return r.fail("tensor_maps", std::string("expected an array, got a ") +
+      return r.fail("tensor_maps", std::string("expected an array, got ") +
                                        json::kindName(maps->kind));
     for (size_t i = 0; i < maps->array.size(); ++i) {
       const Value &mv = maps->array[i];
       std::string path = "tensor_maps[" + std::to_string(i) + "]";
       if (mv.kind != Value::Kind::Object)
-        return r.fail(path, std::string("expected an object, got a ") +
+        return r.fail(path, std::string("expected an object, got ") +
                                 json::kindName(mv.kind));
       if (!r.onlyKeys(mv, path,
                       {"tensor", "element_type", "box", "swizzle",

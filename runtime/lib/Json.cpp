@@ -26,15 +26,15 @@ const char *json::kindName(Value::Kind kind) {
   case Value::Kind::Null:
     return "null";
   case Value::Kind::Bool:
-    return "boolean";
+    return "a boolean";
   case Value::Kind::Number:
-    return "number";
+    return "a number";
   case Value::Kind::String:
-    return "string";
+    return "a string";
   case Value::Kind::Array:
-    return "array";
+    return "an array";
   case Value::Kind::Object:
-    return "object";
+    return "an object";
   }
   return "<invalid>";
 }
@@ -277,7 +277,7 @@ private:
         out += '\t';
         break;
       case 'u': {
-        unsigned code;
+        unsigned code = 0;
         if (!parseHex4(code, error))
           return false;
         // A high surrogate must pair with a low one; lone surrogates are
@@ -287,7 +287,7 @@ private:
             return fail(pos, "unpaired UTF-16 surrogate in a \\u escape",
                         error);
           pos += 2;
-          unsigned low;
+          unsigned low = 0;
           if (!parseHex4(low, error))
             return false;
           if (low < 0xdc00 || low >= 0xe000)

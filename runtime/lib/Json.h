@@ -38,7 +38,7 @@ struct Value {
   const Value *get(std::string_view key) const;
 };
 
-/// The kind's name in messages ("object", "number").
+/// The kind's name with its article, for messages ("an object", "null").
 const char *kindName(Value::Kind kind);
 
 constexpr size_t kMaxDepth = 64;
