@@ -747,6 +747,26 @@ bool rt::checkCubinImage(const std::vector<char> &bytes,
   return true;
 }
 
+std::optional<int> rt::cubinSmVersion(const std::vector<char> &bytes) {
+  if (bytes.size() < 64 || static_cast<unsigned char>(bytes[7]) != 0x41 ||
+      bytes[8] != 8)
+    return std::nullopt;
+  return static_cast<unsigned char>(bytes[49]); // e_flags (offset 48) >> 8
+}
+
+bool rt::checkCubinArch(const LaunchDescriptor &desc,
+                        const std::vector<char> &bytes, std::string &error) {
+  std::optional<int> sm = cubinSmVersion(bytes);
+  int want = desc.archMajor * 10 + desc.archMinor;
+  if (sm && *sm != want) {
+    error = "cubin: " + desc.cubinPath + " was built for sm_" +
+            std::to_string(*sm) + ", but the descriptor's arch is " +
+            desc.arch + " (mismatching artifact)";
+    return false;
+  }
+  return true;
+}
+
 bool rt::checkSharedMemory(const LaunchDescriptor &desc, int64_t maxOptinBytes,
                            std::string &error) {
   if (desc.dynamicSharedBytes > maxOptinBytes) {

@@ -120,6 +120,17 @@ bool readCubin(const std::string &path, std::vector<char> &bytes,
 bool checkCubinImage(const std::vector<char> &bytes, const std::string &path,
                      std::string &error);
 
+/// The SM version a cubin was built for (90 for sm_90 and sm_90a), read
+/// from its ELF header where the layout is known: OSABI 0x41 (CUDA) with ABI
+/// version 8, as CUDA 13's nvcc and ptxas write, keeps it in bits 8..15 of
+/// e_flags. Other header versions give nullopt (not checked).
+std::optional<int> cubinSmVersion(const std::vector<char> &bytes);
+
+/// A cubin whose SM version (where readable) differs from the descriptor's
+/// target is a mismatching artifact.
+bool checkCubinArch(const LaunchDescriptor &desc,
+                    const std::vector<char> &bytes, std::string &error);
+
 /// The descriptor's dynamic shared memory against a device's opt-in limit.
 bool checkSharedMemory(const LaunchDescriptor &desc, int64_t maxOptinBytes,
                        std::string &error);

@@ -521,7 +521,8 @@ lpattnRtStatus lpattnRtCheckArtifact(const char *descriptorPath) {
     if (!loadDescriptorFile(descriptorPath, desc, error))
       return fail(LPATTN_RT_ERROR_INVALID_DESCRIPTOR, error);
     std::vector<char> cubin;
-    if (!readCubin(desc.cubinPath, cubin, error))
+    if (!readCubin(desc.cubinPath, cubin, error) ||
+        !checkCubinArch(desc, cubin, error))
       return fail(LPATTN_RT_ERROR_INVALID_CUBIN, error);
     return LPATTN_RT_SUCCESS;
   });
@@ -541,7 +542,8 @@ lpattnRtStatus lpattnRtLoadArtifact(const char *descriptorPath,
     if (!loadDescriptorFile(descriptorPath, a->desc, error))
       return fail(LPATTN_RT_ERROR_INVALID_DESCRIPTOR, error);
     std::vector<char> cubin;
-    if (!readCubin(a->desc.cubinPath, cubin, error))
+    if (!readCubin(a->desc.cubinPath, cubin, error) ||
+        !checkCubinArch(a->desc, cubin, error))
       return fail(LPATTN_RT_ERROR_INVALID_CUBIN, error);
     LPATTN_RT_TRY(ensureContext(a->device));
     int major = 0, minor = 0, smem = 0;

@@ -278,6 +278,27 @@ TEST(RuntimeDescriptor, CubinChecks) {
                          "file or directory");
 }
 
+TEST(RuntimeDescriptor, CubinArchAgainstTheDescriptor) {
+  LaunchDescriptor d;
+  std::string error;
+  ASSERT_TRUE(parseDescriptor(exampleDescriptor(), "/a", d, error)) << error;
+  EXPECT_EQ(cubinSmVersion(realCubinHeaderSm90a()), 90);
+  EXPECT_TRUE(checkCubinArch(d, realCubinHeaderSm90a(), error)) << error;
+  EXPECT_FALSE(checkCubinArch(d, fakeCubin(190, 2, 89), error));
+  EXPECT_EQ(error, "cubin: /a/attention_fp8.cubin was built for sm_89, but "
+                   "the descriptor's arch is sm_90a (mismatching artifact)");
+  // An unknown header version is not checked (nothing to compare).
+  std::vector<char> old = fakeCubin(190, 2, 89);
+  old[8] = 7;
+  EXPECT_EQ(cubinSmVersion(old), std::nullopt);
+  EXPECT_TRUE(checkCubinArch(d, old, error)) << error;
+  // Through the C API.
+  ScratchDir dir;
+  std::string path = dir.artifact(exampleDescriptor(), fakeCubin(190, 2, 89));
+  EXPECT_EQ(lpattnRtCheckArtifact(path.c_str()), LPATTN_RT_ERROR_INVALID_CUBIN);
+  EXPECT_CONTAINS(lpattnRtGetLastError(), "was built for sm_89");
+}
+
 TEST(RuntimeDescriptor, CheckArtifactThroughTheCAPI) {
   ScratchDir dir;
   std::string good = dir.artifact(exampleDescriptor());

@@ -40,13 +40,30 @@ inline std::string edit(std::string text, const std::string &from,
   return text.replace(at, from.size(), to);
 }
 
-/// 64 bytes: ELF magic, ELFCLASS64, little-endian, ET_EXEC, EM_CUDA (190).
-inline std::vector<char> fakeCubin(unsigned machine = 190, char type = 2) {
-  std::vector<char> b(64, 0);
-  b[0] = 0x7f, b[1] = 'E', b[2] = 'L', b[3] = 'F', b[4] = 2, b[5] = 1, b[6] = 1;
+/// The 64-byte ELF header of a real cubin: `nvcc -cubin -arch=sm_90a` (CUDA
+/// 13) of a one-line kernel. OSABI 0x41 (CUDA), ABI version 8, ET_EXEC,
+/// EM_CUDA (190), e_flags 0x06005a04 (0x5a = 90 in bits 8..15).
+inline std::vector<char> realCubinHeaderSm90a() {
+  const unsigned char b[64] = {
+      0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x41, 0x08, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0xbe, 0x00, 0x01, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xd8,
+      0x0d, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x18, 0x0a, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x04, 0x5a, 0x00, 0x06, 0x40, 0x00, 0x38,
+      0x00, 0x05, 0x00, 0x40, 0x00, 0x0f, 0x00, 0x01, 0x00};
+  return std::vector<char>(b, b + 64);
+}
+
+/// That header with another machine, ELF type or SM version (the same
+/// nvcc for sm_89 writes e_flags 0x06005904): enough for the runtime's own
+/// checks and the fake driver, not a real kernel.
+inline std::vector<char> fakeCubin(unsigned machine = 190, char type = 2,
+                                   unsigned sm = 90) {
+  std::vector<char> b = realCubinHeaderSm90a();
   b[16] = type;
   b[18] = static_cast<char>(machine & 0xff);
   b[19] = static_cast<char>(machine >> 8);
+  b[49] = static_cast<char>(sm);
   return b;
 }
 
