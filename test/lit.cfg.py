@@ -9,7 +9,7 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "LPATTN"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.lpattn_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "README.txt", "lit.cfg.py",
@@ -22,8 +22,15 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.lpattn_tools_dir, config.llvm_tools_dir]
-tools = ["lpattn-opt", "lpattn-run"]
+tools = ["lpattn-opt", "lpattn-run", "lpattn-rt-info"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # The fuzz smoke test runs the driver on the tools in this build.
 config.substitutions.append(("%lpattn_tools_dir", config.lpattn_tools_dir))
+
+# The CUDA toolkit's stub driver (cuInit fails with CUDA_ERROR_STUB_LIBRARY),
+# for the runtime's no-driver tests.
+cuda_stub = "/usr/local/cuda/lib64/stubs/libcuda.so"
+if os.path.exists(cuda_stub):
+    config.available_features.add("cuda-stub")
+    config.substitutions.append(("%cuda_stub", cuda_stub))

@@ -1,0 +1,47 @@
+//===- FakeCudaDriver.h - what the tests' fake libcuda records -*- C++ -*-===//
+//
+// The runtime's unit tests point LPATTN_CUDA_DRIVER at a fake driver
+// (FakeCudaDriver.cpp): a shared library with the CUDA driver entry points
+// the runtime calls, backed by host memory, that records the arguments of
+// cuTensorMapEncodeTiled and cuLaunchKernelEx. It checks the runtime's side
+// of the calling convention on a machine without a GPU; it says nothing
+// about what a real driver accepts.
+//
+// Its device is compute capability $LPATTN_FAKE_CUDA_CC (default 90) with
+// $LPATTN_FAKE_CUDA_SMEM bytes of opt-in shared memory (default 232448, an
+// H100's), and its only kernel is "lpattn_attention_fp8".
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LPATTN_UNITTESTS_RUNTIME_FAKECUDADRIVER_H
+#define LPATTN_UNITTESTS_RUNTIME_FAKECUDADRIVER_H
+
+#include <cstdint>
+
+struct FakeTensorMapCall {
+  int dataType;
+  unsigned rank;
+  uint64_t dims[5], strides[4];
+  uint32_t box[5], elementStrides[5];
+  int interleave, swizzle, l2Promotion, oobFill;
+};
+
+struct FakeCudaState {
+  int tensorMapCalls = 0;
+  FakeTensorMapCall tensorMaps[8];
+  int launches = 0;
+  unsigned grid[3], block[3], sharedMemBytes, numAttrs;
+  int attrId;
+  unsigned clusterDim[3];
+  /// The first 8 bytes each kernel parameter points to (for the first
+  /// `paramsToRecord` parameters, set by the test).
+  int paramsToRecord = 0;
+  uint64_t paramBytes[16];
+  int maxDynamicSharedSet = -1;
+  int liveAllocations = 0;
+};
+
+/// Exported by the fake driver (found with dlsym).
+extern "C" FakeCudaState *lpattnFakeCudaState();
+
+#endif // LPATTN_UNITTESTS_RUNTIME_FAKECUDADRIVER_H
