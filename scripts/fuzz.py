@@ -261,7 +261,9 @@ def make_case(rng, target, corpus, workdir, bindir):
             # Bytecode must be refused before the upstream reader sees it.
             data = b"ML\xefR" + mutate_text(rng, text).encode()
         else:
-            data = mutate_text(rng, text).encode("utf-8", "surrogateescape")
+            # One edit: most inputs should still reach the JIT.
+            data = mutate_text(rng, text, rounds=1).encode(
+                "utf-8", "surrogateescape")
         return Case(target, [run, "{in}", "--json"], {"in.mlir": data})
     if target == "run-cli":
         args = [run] + RUN_BASE
@@ -327,6 +329,54 @@ def make_case(rng, target, corpus, workdir, bindir):
     raise ValueError(target)
 
 
+FRAME = re.compile(r"#\d+ 0x[0-9a-f]+ ([^ (]+)")
+# LLVM: "#4 0x55a7 main (/path/build/bin/lpattn-run+0x1cbe8)";
+# sanitizers: "#4 0x55a7 in main /path/tools/lpattn-run/lpattn-run.cpp:12".
+FRAME_MODULE = re.compile(
+    r"#\d+ 0x[0-9a-f]+ (?:(\S+?)(?:\(.*\))?(?: const)? )?\(([^)+]+)\+0x")
+FRAME_SANITIZER = re.compile(r"#\d+ 0x[0-9a-f]+ in (\S+).* (\S+)$")
+SKIP_FRAMES = ("llvm::sys::", "SignalHandler", "__", "_start", "abort",
+               "raise", "gsignal")
+
+
+def signature(stderr):
+    """The first three named frames below the signal handlers."""
+    frames = [f for f in FRAME.findall(stderr)
+              if not any(f.startswith(s) or s in f for s in SKIP_FRAMES)]
+    if frames:
+        return " < ".join(frames[:3])
+    for line in stderr.splitlines():
+        if any(p in line for p in CRASH_PATTERNS):
+            return line.strip()[:120]
+    return "(no report)"
+
+
+def top_frames_in_project(stderr, depth=8):
+    """Whether one of the top `depth` frames below the signal handlers is in
+    a tool binary (lpattn's own code is linked into it; MLIR and LLVM are
+    shared libraries) or names lpattn code."""
+    frames = []
+    for line in stderr.splitlines():
+        m = FRAME_MODULE.search(line) or FRAME_SANITIZER.search(line.rstrip())
+        if not m:
+            continue
+        name, where = m.group(1) or "", m.group(2)
+        if "libc.so" in where or "libasan" in where or "libubsan" in where \
+                or "sanitizer_common" in where or \
+                name.startswith(("llvm::sys::", "__asan", "__ubsan",
+                                 "__sanitizer", "__interceptor")) or \
+                (not name and "libLLVM" in where and not frames):
+            continue
+        frames.append((name, where))
+    for name, where in frames[:depth]:
+        in_binary = where.startswith("/") and ".so" not in \
+            os.path.basename(where) and not where.startswith("/usr/")
+        if in_binary or where.startswith(str(ROOT)) or \
+                any(p in name for p in PROJECT_PATTERNS):
+            return True
+    return False
+
+
 def classify(rc, stderr, timed_out):
     if timed_out:
         return "timeout", False
@@ -334,7 +384,11 @@ def classify(rc, stderr, timed_out):
         p in stderr for p in CRASH_PATTERNS)
     if not crashed:
         return ("ok" if rc == 0 else "error"), False
-    project = any(p in stderr for p in PROJECT_PATTERNS)
+    # Sanitizer reports and messages name project files; stack dumps are
+    # judged by their top frames.
+    project = top_frames_in_project(stderr) or any(
+        line.startswith(str(ROOT)) and "runtime error:" in line
+        for line in stderr.splitlines())
     return "crash", project
 
 
@@ -361,6 +415,8 @@ def run_case(index, case, workdir, timeout, env):
         rc, stderr, timed_out = proc.returncode, proc.stderr, False
     except subprocess.TimeoutExpired as e:
         rc, stderr, timed_out = -999, e.stderr or b"", True
+    except OSError as e:  # the tool could not start (e.g. being rebuilt)
+        rc, stderr, timed_out = 1, ("error: cannot run: %s" % e).encode(), False
     stderr = stderr.decode("utf-8", "replace")
     kind, project = classify(rc, stderr, timed_out)
     return index, case, args, d, kind, project, rc, stderr, time.time() - start
@@ -440,7 +496,14 @@ def main():
         c = per_target[target]
         print("  %-9s %6d: %s" % (target, sum(c.values()), ", ".join(
             "%s %d" % kv for kv in sorted(c.items()))))
-    for i, target, label, cmd, stderr in findings[:20]:
+    signatures = collections.Counter(
+        (label, signature(stderr)) for _, _, label, _, stderr in findings
+        if label.startswith("crash"))
+    if signatures:
+        print("\ncrash signatures:")
+        for (label, sig), n in signatures.most_common():
+            print("  %5d  %s  %s" % (n, label, sig))
+    for i, target, label, cmd, stderr in findings[:5]:
         print("\n[%s] input %d (%s): %s" % (label, i, target, " ".join(cmd)))
         print("  " + "\n  ".join(stderr.strip().splitlines()[:12]))
     bad = counts["crash-project"]

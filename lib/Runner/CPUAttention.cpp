@@ -165,10 +165,15 @@ llvm::Expected<uint64_t> lpattn::estimateHostBytes(
       continue;
     int64_t count = 1;
     for (int64_t dim : t.shape) {
-      if (ShapedType::isDynamic(dim) || dim <= 0)
+      if (ShapedType::isDynamic(dim) || dim <= 0) {
+        std::string shape = "[";
+        for (int64_t d : t.shape)
+          shape += (shape.size() > 1 ? ", " : "") +
+                   (ShapedType::isDynamic(d) ? "?" : std::to_string(d));
         return llvm::createStringError(
-            llvm::Twine(t.name) + " has shape " + lab::formatShape(t.shape) +
-            ": lpattn-run needs static, positive sizes");
+            llvm::Twine(t.name) + " has shape " + shape +
+            "]: lpattn-run needs static, positive sizes");
+      }
       if (llvm::MulOverflow(count, dim, count))
         return llvm::createStringError(
             llvm::Twine(t.name) + " " + lab::formatShape(t.shape) +
@@ -265,6 +270,7 @@ CPUAttention::compile(llvm::StringRef mlirText,
   llvm::CrashRecoveryContext crashContext;
   if (!crashContext.RunSafely(
           [&] { module = parseSourceString<ModuleOp>(mlirText, ctx); })) {
+    llvm::CrashRecoveryContext::Disable();
     (void)module.release(); // possibly corrupt: leak rather than destroy
     (void)result->context.release();
     return llvm::createStringError(

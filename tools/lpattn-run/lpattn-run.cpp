@@ -216,6 +216,9 @@ static void checkOptions() {
        {&batch, &heads, &nq, &nk, &headDim, &tileQ, &tileKV})
     checkPositive(*opt);
   checkNonNegative(kvHeads, "= --heads");
+  if (kvHeads > 0 && heads % kvHeads != 0)
+    fail(spell(heads) + " " + spell(kvHeads) +
+         ": the query heads must be a multiple of the KV heads (GQA/MQA)");
   checkNonNegative(numSinks);
   checkNonNegative(numTied);
   if (!std::isfinite(pScale) || !(pScale > 0))
@@ -223,6 +226,11 @@ static void checkOptions() {
   if (std::string problem = checkExactInF32("--p-scale", pScale);
       !problem.empty())
     fail(problem);
+  // The op's own P-scale rule (power of two, no saturation of P = 1), named
+  // after the option rather than reported from the generated op.
+  if (std::optional<FloatFormat> p = symbolizeFloatFormat(pType))
+    if (std::string problem = checkPScale(pScale, *p); !problem.empty())
+      fail(spell(pScale) + ": " + problem);
   // 0 selects the variant's default; anything else is the value used, never
   // silently replaced (the verifier checks the variant's range).
   if (beta != 0.0) {
@@ -276,17 +284,26 @@ static std::vector<double> sweepPoints(const std::string &paramName,
          (std::isfinite(count) ? formatNumber(count) : std::string("too many")) +
          " points; at most " + llvm::Twine(kMaxSweepPoints) +
          " are allowed");
+  // The last point may fall a rounding short of stop; the slack is relative
+  // to |stop| (stop * (1 + 1e-12) is below a negative stop, and gave no
+  // point at all for start = stop < 0: a crash, found by the fuzz driver).
+  double last = stop + std::fabs(stop) * 1e-12;
   std::vector<double> points;
-  for (double x = start; x <= stop * (1 + 1e-12) &&
-                         points.size() < size_t(kMaxSweepPoints);) {
+  for (double x = start;
+       x <= last && points.size() < size_t(kMaxSweepPoints);) {
     points.push_back(x);
     double next = multiply ? x * step : x + step;
-    // A step below the spacing of doubles at x leaves x unchanged.
+    // A step below the spacing of doubles at x leaves x unchanged: fine
+    // once every point is there (start = stop), an endless sweep otherwise.
+    if (next == x && double(points.size()) >= count)
+      break;
     if (next == x)
       fail("--sweep=" + sweep + ": the step does not change " + paramName +
            " = " + formatNumber(x) + " in double precision");
     x = next;
   }
+  if (points.empty())
+    fail("--sweep=" + sweep + ": no points");
   return points;
 }
 
