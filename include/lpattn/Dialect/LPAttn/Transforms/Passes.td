@@ -16,11 +16,13 @@ include "mlir/Pass/PassBase.td"
 def LPAttnTile : Pass<"lpattn-tile", "::mlir::func::FuncOp"> {
   let summary = "Lower lpattn.attention to the tile-level flash-attention forward";
   let description = [{
-    Rewrites each `lpattn.attention` into loops over (batch, query head,
-    query tile) and, inside, an `scf.for` over KV tiles carrying the running
-    max m, the row sum l and the accumulator acc (SPEC.md, "The
-    computation"). Every numerics step is its own op, tagged with
-    `lpattn.step`, with its precision in its types: the QK product
+    Rewrites each `lpattn.attention` into one `scf.forall` over (batch,
+    query head, query tile), which a target maps to parallel work, and,
+    inside, an `scf.for` over KV tiles (marked `lpattn.kv_loop`) carrying the
+    running max m, the row sum l and the accumulator acc (SPEC.md, "The
+    computation"). Every numerics step is its own op, built by its builder
+    in TileSteps.h and tagged with `lpattn.step`, with its precision in its
+    types: the QK product
     (`linalg.matmul`, qk inputs, summed into a fresh f32 tile), its rounding
     to the score type and the scale by c * q_ds * k_ds, masking (causal,
     ragged, additive), the row max, exp, the row sum of the uncast P, the
