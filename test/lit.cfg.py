@@ -9,7 +9,7 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "LPATTN"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".test"]
+config.suffixes = [".mlir", ".test", ".c"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.lpattn_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "README.txt", "lit.cfg.py",
@@ -22,7 +22,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.lpattn_tools_dir, config.llvm_tools_dir]
-tools = ["lpattn-opt", "lpattn-run", "lpattn-rt-info"]
+tools = ["lpattn-opt", "lpattn-run", "lpattn-rt-info", "lpattn-capi-test"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # The fuzz smoke test runs the driver on the tools in this build.
@@ -34,3 +34,15 @@ cuda_stub = "/usr/local/cuda/lib64/stubs/libcuda.so"
 if os.path.exists(cuda_stub):
     config.available_features.add("cuda-stub")
     config.substitutions.append(("%cuda_stub", cuda_stub))
+
+# Debian's own mlir-opt-22 (linked against the same libMLIR.so.22.1 as
+# lpattn) with LPAttnPlugin.so as its dialect and pass plugin.
+mlir_opt = os.path.join(config.llvm_tools_dir, "mlir-opt")
+lpattn_plugin = os.path.join(config.lpattn_obj_root, "lib", "LPAttnPlugin.so")
+if os.path.exists(mlir_opt) and os.path.exists(lpattn_plugin):
+    config.available_features.add("mlir-opt-plugin")
+    config.substitutions.append((
+        "%mlir_opt_plugin",
+        f"{mlir_opt} --load-dialect-plugin={lpattn_plugin} "
+        f"--load-pass-plugin={lpattn_plugin}"))
+    config.substitutions.append(("%mlir_opt", mlir_opt))
