@@ -13,3 +13,4 @@ cmake -G Ninja -S test/Install/consumer -B "$work/build" \
   > "$work/configure.log" || { cat "$work/configure.log"; exit 1; }
 cmake --build "$work/build" > "$work/build.log" || { cat "$work/build.log"; exit 1; }
 "$work/build/lpattn-consumer"
+"$work/build/lpattn-capi-consumer"

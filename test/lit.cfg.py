@@ -12,7 +12,8 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test", ".c"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.lpattn_obj_root, "test")
-config.excludes = ["CMakeLists.txt", "README.txt", "lit.cfg.py",
+# test/Install/consumer is a CMake project (its capi.c is no lit test).
+config.excludes = ["CMakeLists.txt", "README.txt", "lit.cfg.py", "consumer",
                    "lit.site.cfg.py"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))

@@ -19,6 +19,8 @@ extern "C" {
 #endif
 
 /// Registers every lpattn pass (lpattn-tile, lpattn-insert-p-scale, ...).
+/// Both registration calls may be called any number of times (once takes
+/// effect).
 MLIR_CAPI_EXPORTED void mlirLPAttnRegisterPasses(void);
 
 /// Registers lpattn's pipelines (lpattn-tile-pipeline, lpattn-cpu-pipeline,

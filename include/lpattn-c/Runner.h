@@ -66,7 +66,8 @@ static inline bool lpattnCPUAttentionIsNull(LPAttnCPUAttention attention) {
   return !attention.ptr;
 }
 
-/// The rank of `tensor` (4), or -1 if the op has no such tensor (a mask).
+/// The rank of `tensor` (4), or -1 if the op has no such tensor (a mask) or
+/// the handle is null. The queries below also accept a null handle.
 MLIR_CAPI_EXPORTED intptr_t lpattnCPUAttentionGetRank(
     LPAttnCPUAttention attention, LPAttnTensor tensor);
 /// Dimension `pos` of `tensor` (-1 if out of range or absent).

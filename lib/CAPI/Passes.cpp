@@ -21,11 +21,21 @@
 
 #include "llvm/Support/raw_ostream.h"
 
+#include <mutex>
+
 using namespace mlir;
 
-void mlirLPAttnRegisterPasses(void) { lpattn::registerLPAttnPasses(); }
+// Once per process: MLIR's registry aborts when a pipeline name is
+// registered twice, and a C caller cannot know whether another library did.
+void mlirLPAttnRegisterPasses(void) {
+  static std::once_flag once;
+  std::call_once(once, [] { lpattn::registerLPAttnPasses(); });
+}
 
-void mlirLPAttnRegisterPipelines(void) { lpattn::registerLPAttnPipelines(); }
+void mlirLPAttnRegisterPipelines(void) {
+  static std::once_flag once;
+  std::call_once(once, [] { lpattn::registerLPAttnPipelines(); });
+}
 
 MlirLogicalResult mlirLPAttnModuleRunPipeline(MlirModule module,
                                               MlirStringRef pipeline) {

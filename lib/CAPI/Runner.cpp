@@ -30,6 +30,8 @@ static CPUAttention *unwrap(LPAttnCPUAttention attention) {
 /// The shape of `tensor`, or null if the op has none (no mask).
 static const std::vector<int64_t> *getShape(LPAttnCPUAttention attention,
                                             LPAttnTensor tensor) {
+  if (lpattnCPUAttentionIsNull(attention))
+    return nullptr;
   const CPUAttention::Signature &sig = unwrap(attention)->getSignature();
   switch (tensor) {
   case LPAttnTensorQuery:
@@ -96,11 +98,13 @@ int64_t lpattnCPUAttentionGetNumElements(LPAttnCPUAttention attention,
 }
 
 bool lpattnCPUAttentionHasMask(LPAttnCPUAttention attention) {
-  return unwrap(attention)->getSignature().hasMask;
+  return !lpattnCPUAttentionIsNull(attention) &&
+         unwrap(attention)->getSignature().hasMask;
 }
 
 bool lpattnCPUAttentionHasDescales(LPAttnCPUAttention attention) {
-  return unwrap(attention)->getSignature().hasDescales;
+  return !lpattnCPUAttentionIsNull(attention) &&
+         unwrap(attention)->getSignature().hasDescales;
 }
 
 /// A host tensor of `shape` holding a copy of the caller's `data`.

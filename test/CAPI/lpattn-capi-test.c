@@ -194,6 +194,10 @@ static void testDialectAndPipelines(void) {
 
   mlirLPAttnRegisterPasses();
   mlirLPAttnRegisterPipelines();
+  /* Again: registration is idempotent (MLIR aborts on a pipeline name
+   * registered twice). */
+  mlirLPAttnRegisterPasses();
+  mlirLPAttnRegisterPipelines();
 
   /* lpattn-cpu-pipeline by name, through mlirParsePassPipeline. */
   MlirPassManager pm = mlirPassManagerCreate(ctx);
@@ -382,6 +386,9 @@ static void testErrors(void) {
   printf("garbage: %s\n", strlen(lpattnGetLastError()) > 0 ? "error text"
                                                            : "no error text");
   // CHECK: garbage: error text
+  EXPECT(lpattnCPUAttentionGetRank(attention, LPAttnTensorQuery) == -1 &&
+             !lpattnCPUAttentionHasMask(attention),
+         "queries on a null handle");
   lpattnCPUAttentionDestroy(attention); /* a null handle is ignored */
 }
 
