@@ -38,9 +38,14 @@ if os.path.exists(cuda_stub):
 
 # Debian's own mlir-opt-22 (linked against the same libMLIR.so.22.1 as
 # lpattn) with LPAttnPlugin.so as its dialect and pass plugin.
+# Both the plugin and the C API are built whenever lpattn links libMLIR.so
+# (the default), so the features follow that setting, not the files: a
+# missing library is a failure, not an unsupported test.
+if config.lpattn_link_mlir_dylib:
+    config.available_features.add("lpattn-capi")
 mlir_opt = os.path.join(config.llvm_tools_dir, "mlir-opt")
 lpattn_plugin = os.path.join(config.lpattn_obj_root, "lib", "LPAttnPlugin.so")
-if os.path.exists(mlir_opt) and os.path.exists(lpattn_plugin):
+if config.lpattn_link_mlir_dylib and os.path.exists(mlir_opt):
     config.available_features.add("mlir-opt-plugin")
     config.substitutions.append((
         "%mlir_opt_plugin",

@@ -9,6 +9,7 @@
  *
  *===----------------------------------------------------------------------===*/
 
+// REQUIRES: lpattn-capi
 // RUN: lpattn-capi-test 2>&1 | FileCheck %s
 
 #include "lpattn-c/Dialects.h"
