@@ -45,7 +45,11 @@ if config.lpattn_link_mlir_dylib:
     config.available_features.add("lpattn-capi")
 mlir_opt = os.path.join(config.llvm_tools_dir, "mlir-opt")
 lpattn_plugin = os.path.join(config.lpattn_obj_root, "lib", "LPAttnPlugin.so")
-if config.lpattn_link_mlir_dylib and os.path.exists(mlir_opt):
+# An ASan-instrumented plugin cannot be loaded into the uninstrumented
+# mlir-opt-22 (the ASan runtime must come first): no plugin test under
+# LPATTN_SANITIZE.
+if (config.lpattn_link_mlir_dylib and not config.lpattn_sanitize
+        and os.path.exists(mlir_opt)):
     config.available_features.add("mlir-opt-plugin")
     config.substitutions.append((
         "%mlir_opt_plugin",
