@@ -13,3 +13,8 @@ cmake -G Ninja -S test/Install/consumer -B "$work/build" \
   > "$work/configure.log" || { cat "$work/configure.log"; exit 1; }
 cmake --build "$work/build" > "$work/build.log" || { cat "$work/build.log"; exit 1; }
 "$work/build/lpattn-consumer"
+# The C API (and so its consumer) exists when lpattn links libMLIR.so (the
+# default).
+if [ -e "$work/prefix/lib/libLPAttnCAPI.so" ]; then
+  "$work/build/lpattn-capi-consumer"
+fi

@@ -9,10 +9,11 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "LPATTN"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".test"]
+config.suffixes = [".mlir", ".test", ".c"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.lpattn_obj_root, "test")
-config.excludes = ["CMakeLists.txt", "README.txt", "lit.cfg.py",
+# test/Install/consumer is a CMake project (its capi.c is no lit test).
+config.excludes = ["CMakeLists.txt", "README.txt", "lit.cfg.py", "consumer",
                    "lit.site.cfg.py"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
@@ -22,7 +23,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.lpattn_tools_dir, config.llvm_tools_dir]
-tools = ["lpattn-opt", "lpattn-run", "lpattn-rt-info"]
+tools = ["lpattn-opt", "lpattn-run", "lpattn-rt-info", "lpattn-capi-test"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # The fuzz smoke test runs the driver on the tools in this build.
@@ -34,3 +35,24 @@ cuda_stub = "/usr/local/cuda/lib64/stubs/libcuda.so"
 if os.path.exists(cuda_stub):
     config.available_features.add("cuda-stub")
     config.substitutions.append(("%cuda_stub", cuda_stub))
+
+# Debian's own mlir-opt-22 (linked against the same libMLIR.so.22.1 as
+# lpattn) with LPAttnPlugin.so as its dialect and pass plugin.
+# Both the plugin and the C API are built whenever lpattn links libMLIR.so
+# (the default), so the features follow that setting, not the files: a
+# missing library is a failure, not an unsupported test.
+if config.lpattn_link_mlir_dylib:
+    config.available_features.add("lpattn-capi")
+mlir_opt = os.path.join(config.llvm_tools_dir, "mlir-opt")
+lpattn_plugin = os.path.join(config.lpattn_obj_root, "lib", "LPAttnPlugin.so")
+# An ASan-instrumented plugin cannot be loaded into the uninstrumented
+# mlir-opt-22 (the ASan runtime must come first): no plugin test under
+# LPATTN_SANITIZE.
+if (config.lpattn_link_mlir_dylib and not config.lpattn_sanitize
+        and os.path.exists(mlir_opt)):
+    config.available_features.add("mlir-opt-plugin")
+    config.substitutions.append((
+        "%mlir_opt_plugin",
+        f"{mlir_opt} --load-dialect-plugin={lpattn_plugin} "
+        f"--load-pass-plugin={lpattn_plugin}"))
+    config.substitutions.append(("%mlir_opt", mlir_opt))
