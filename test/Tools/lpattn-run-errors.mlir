@@ -85,6 +85,10 @@
 // TILE: lpattn-run: error: --tile-q=0: expected a positive size
 // RUN: not lpattn-run --inputs sinks --sinks -1 2>&1 | FileCheck %s --check-prefix=NEGSINKS
 // NEGSINKS: lpattn-run: error: --sinks=-1: expected a size >= 0
+// RUN: not lpattn-run --inputs sinks --sinks 5000 2>&1 | FileCheck %s --check-prefix=MANYSINKS
+// MANYSINKS: lpattn-run: error: --sinks=5000: at most --nk=1024 sinks (the keys they are drawn among)
+// RUN: not lpattn-run --inputs sinks --sinks 100 --head-dim 64 2>&1 | FileCheck %s --check-prefix=ROWSINKS
+// ROWSINKS: lpattn-run: error: --sinks=100: per-row jitter needs at most --head-dim=64 - 1 sinks (--jitter-per-head allows more)
 // RUN: not lpattn-run --p-scale nan 2>&1 | FileCheck %s --check-prefix=PNAN
 // PNAN: lpattn-run: error: --p-scale=nan: expected a finite power of two > 0
 // RUN: not lpattn-run --p-scale inf 2>&1 | FileCheck %s --check-prefix=PINF

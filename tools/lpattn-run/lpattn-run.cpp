@@ -221,6 +221,15 @@ static void checkOptions() {
          ": the query heads must be a multiple of the KV heads (GQA/MQA)");
   checkNonNegative(numSinks);
   checkNonNegative(numTied);
+  // The sink generator's limits, named after the options that set them.
+  if (generator == "sinks" && inputFile.empty()) {
+    if (numSinks > nk)
+      fail(spell(numSinks) + ": at most " + spell(nk) +
+           " sinks (the keys they are drawn among)");
+    if (!jitterPerHead && numSinks > headDim - 1)
+      fail(spell(numSinks) + ": per-row jitter needs at most " +
+           spell(headDim) + " - 1 sinks (--jitter-per-head allows more)");
+  }
   if (!std::isfinite(pScale) || !(pScale > 0))
     fail(spell(pScale) + ": expected a finite power of two > 0");
   if (std::string problem = checkExactInF32("--p-scale", pScale);
