@@ -2,7 +2,8 @@
 # The main job: set up, build, then compile and run attentions end to end on
 # the CPU (bit-exact low-precision emulation) and print their accuracy
 # against a float64 attention of the same unquantized inputs.
-# (No GPU path yet: issue 6 is paused; the CPU path runs everywhere.)
+# (No GPU kernel yet, so the CPU path runs everywhere; runtime/ can load and
+# launch GPU artifacts once the kernel lowering writes them.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
