@@ -10,7 +10,8 @@ PACKAGES=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22
   # Build and test tools.
   cmake ninja-build g++ libgtest-dev python3
-  # Plots of the numerics benchmarks (bench/).
+  # Plots of the numerics benchmarks (bench/); numpy also for the Python
+  # package (python/) and its tests (test/python/).
   python3-numpy python3-matplotlib
 )
 

@@ -2,6 +2,7 @@
 # lit configuration of the lpattn test suite.
 
 import os
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -56,3 +57,15 @@ if (config.lpattn_link_mlir_dylib and not config.lpattn_sanitize
         f"{mlir_opt} --load-dialect-plugin={lpattn_plugin} "
         f"--load-pass-plugin={lpattn_plugin}"))
     config.substitutions.append(("%mlir_opt", mlir_opt))
+
+# The Python package (python/lpattn, ctypes over libLPAttnCAPI.so), run by the
+# python that runs lit (Debian's python3 with python3-numpy, scripts/setup.sh):
+# %python, the package on PYTHONPATH, the build's library and tools.
+config.substitutions.append(("%python", sys.executable))
+config.environment["PYTHONPATH"] = os.pathsep.join(
+    [os.path.join(config.lpattn_src_root, "python")]
+    + ([config.environment["PYTHONPATH"]]
+       if config.environment.get("PYTHONPATH") else []))
+config.environment["LPATTN_CAPI_LIBRARY"] = os.path.join(
+    config.lpattn_obj_root, "lib", "libLPAttnCAPI.so")
+config.environment["LPATTN_TOOLS_DIR"] = config.lpattn_tools_dir
