@@ -13,6 +13,8 @@ PACKAGES=(
   # Plots of the numerics benchmarks (bench/); numpy also for the Python
   # package (python/) and its tests (test/python/).
   python3-numpy python3-matplotlib
+  # pip install ./python (test/python/install.py).
+  python3-pip python3-setuptools
 )
 
 missing=()
