@@ -11,6 +11,7 @@
 #include "lpattn/Pipelines/Pipelines.h"
 
 #include "lpattn/Dialect/LPAttn/Transforms/Passes.h"
+#include "lpattn/Target/NVIDIA/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -138,6 +139,25 @@ void lpattn::buildRobustFP8Pipeline(OpPassManager &pm,
 // Registration
 //===----------------------------------------------------------------------===//
 
+void lpattn::buildLPAttnSM90Pipeline(
+    OpPassManager &pm, const LPAttnSM90PipelineOptions &options) {
+  pm.addPass(createLPAttnCheckSM90());
+  LPAttnPipelineOptions tileOptions;
+  tileOptions.tileQ = 64;
+  buildLPAttnTilePipeline(pm, tileOptions);
+  LPAttnTileToSM90Options kernel;
+  kernel.stages = options.stages;
+  kernel.chip = options.chip;
+  kernel.features = options.features;
+  pm.addPass(createLPAttnTileToSM90(kernel));
+  pm.addPass(createCanonicalizerPass());
+  OpPassManager &gpuPM = pm.nest<gpu::GPUModuleOp>();
+  gpuPM.addPass(createCSEPass());
+  gpuPM.addPass(createLPAttnSM90ToLLVM());
+  gpuPM.addPass(createCanonicalizerPass());
+  gpuPM.addPass(createCSEPass());
+}
+
 void lpattn::registerLPAttnPipelines() {
   PassPipelineRegistration<LPAttnPipelineOptions>(
       "lpattn-tile-pipeline",
@@ -151,6 +171,12 @@ void lpattn::registerLPAttnPipelines() {
       "and its safeguards, vectorizable products, bufferization, loops and "
       "bit-exact low-precision casts",
       buildLPAttnCPUPipeline);
+  PassPipelineRegistration<LPAttnSM90PipelineOptions>(
+      "lpattn-sm90-pipeline",
+      "lpattn.attention to an sm_90a wgmma/TMA kernel: the tile-level form "
+      "and its safeguards, then one kernel in a gpu.module (LLVM/NVVM "
+      "dialects) with its launch descriptor in `lpattn.launch`",
+      buildLPAttnSM90Pipeline);
   PassPipelineRegistration<RobustFP8PipelineOptions>(
       "lpattn-robust-fp8",
       "P-Cast's robust FP8 attention: scale P by S (default 256 for e4m3) "

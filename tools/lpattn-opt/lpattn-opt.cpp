@@ -12,6 +12,7 @@
 #include "lpattn/Dialect/LPAttn/IR/LPAttnDialect.h"
 #include "lpattn/Dialect/LPAttn/Transforms/Passes.h"
 #include "lpattn/Pipelines/Pipelines.h"
+#include "lpattn/Target/NVIDIA/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -39,6 +40,7 @@ int main(int argc, char **argv) {
   registry.insert<lpattn::LPAttnDialect>();
   mlir::registerAllPasses();
   lpattn::registerLPAttnPasses();
+  lpattn::registerLPAttnNVIDIAPasses();
   lpattn::registerLPAttnPipelines();
   auto optMain = [&] {
     return mlir::asMainReturnCode(mlir::MlirOptMain(

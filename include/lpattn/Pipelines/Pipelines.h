@@ -80,6 +80,29 @@ struct RobustFP8PipelineOptions
 void buildRobustFP8Pipeline(mlir::OpPassManager &pm,
                             const RobustFP8PipelineOptions &options);
 
+/// Options of lpattn-sm90-pipeline.
+struct LPAttnSM90PipelineOptions
+    : public mlir::PassPipelineOptions<LPAttnSM90PipelineOptions> {
+  PassOptions::Option<int64_t> stages{
+      *this, "stages",
+      llvm::cl::desc("shared-memory stages of the kernel's K/V ring (2-4)"),
+      llvm::cl::init(2)};
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("the NVVM target chip"),
+      llvm::cl::init("sm_90a")};
+  PassOptions::Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("the NVVM target features (PTX ISA 8.0 or later)"),
+      llvm::cl::init("+ptx80")};
+};
+
+/// lpattn-sm90-pipeline: lpattn-check-sm90, the common part (tile-q 64),
+/// lpattn-tile-to-sm90 and lpattn-sm90-to-llvm: a module with one gpu.module
+/// kernel in the LLVM/NVVM dialects and its `lpattn.launch` attribute, ready
+/// for gpu-module-to-binary (lpattn-compile does that and runs ptxas).
+void buildLPAttnSM90Pipeline(mlir::OpPassManager &pm,
+                             const LPAttnSM90PipelineOptions &options);
+
 /// Registers every lpattn pipeline with the global registry.
 void registerLPAttnPipelines();
 

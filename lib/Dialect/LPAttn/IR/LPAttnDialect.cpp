@@ -4,6 +4,7 @@
 #include "lpattn/Numerics/Rules.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
 #include "llvm/ADT/STLExtras.h"
@@ -87,6 +88,13 @@ LogicalResult LPAttnDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << name << "' = "
                              << formatNumber(number.getValueAsDouble())
                              << " is not a power of two";
+    return success();
+  }
+  if (name == LaunchAttrHelper::getNameStr()) {
+    if (!isa<DictionaryAttr>(value))
+      return wrongKind("a dictionary attribute");
+    if (!isa<ModuleOp>(op))
+      return op->emitError() << "'" << name << "' is only valid on a module";
     return success();
   }
   return op->emitError() << "unknown lpattn attribute '" << name << "'";

@@ -46,7 +46,10 @@ def LPAttn_Dialect : Dialect {
     // On the bias_correct and pasa_shift steps: beta (f64).
     "::mlir::FloatAttr":$beta,
     // On the bias_correct step: the tie tolerance (f64).
-    "::mlir::FloatAttr":$tol
+    "::mlir::FloatAttr":$tol,
+    // On a module lowered for a GPU: the kernel half of its launch
+    // descriptor (lpattn-tile-to-sm90, docs/launch-descriptor.md).
+    "::mlir::DictionaryAttr":$launch
   );
   let hasOperationAttrVerify = 1;
 }
