@@ -216,6 +216,12 @@ template <typename Atom, int Rows, int KBytes>
   return bad.result(what.str().c_str());
 }
 
+// Swizzle::None is not compared: for an unswizzled (interleaved) K-major
+// tile the leading byte offset is the distance between the two 16-byte
+// core matrices of a k32 slice, which depends on the tile's rows (CuTe:
+// rows * 16 B), and kSliceAddress divides by the swizzle's span (0). The
+// header's None descriptor (LBO 16 B) matches no tile CuTe builds; the
+// kernel uses swizzled tiles only.
 TEST(WgmmaLayoutDescriptor, MatchesMakeGmmaDesc) {
   // 64 rows: A of one warpgroup (Q, P's V operand is B); 128: B with N = 128.
   // K of 32..256 bytes: one or more k32 slices, one or more column blocks.
