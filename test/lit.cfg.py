@@ -2,6 +2,8 @@
 # lit configuration of the lpattn test suite.
 
 import os
+import shutil
+import subprocess
 import sys
 
 import lit.formats
@@ -69,3 +71,19 @@ config.environment["PYTHONPATH"] = os.pathsep.join(
 config.environment["LPATTN_CAPI_LIBRARY"] = os.path.join(
     config.lpattn_obj_root, "lib", "libLPAttnCAPI.so")
 config.environment["LPATTN_TOOLS_DIR"] = config.lpattn_tools_dir
+
+# The SASS checker of the sm_90a kernel (scripts/check-sass.py) and ptxas:
+# cuobjdump and nvdisasm come from the tools venv of scripts/setup.sh, found
+# by the checker itself (--find-tools), ptxas from the CUDA toolkit.
+check_sass = os.path.join(config.lpattn_src_root, "scripts", "check-sass.py")
+ptxas = shutil.which("ptxas") or shutil.which(
+    "ptxas", path="/usr/local/cuda/bin")
+found_tools = subprocess.run([sys.executable, check_sass, "--find-tools"],
+                             capture_output=True, text=True)
+if ptxas and found_tools.returncode == 0:
+    config.available_features.add("cuda-tools")
+    # The tests use the tools found here (lit does not pass LPATTN_* on).
+    config.environment["LPATTN_CUDA_TOOLS"] = found_tools.stdout.strip()
+    config.substitutions.append(("%ptxas", ptxas))
+    config.substitutions.append(
+        ("%check_sass", f"{sys.executable} {check_sass}"))
