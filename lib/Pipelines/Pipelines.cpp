@@ -154,6 +154,7 @@ void lpattn::buildLPAttnSM90Pipeline(
   OpPassManager &gpuPM = pm.nest<gpu::GPUModuleOp>();
   gpuPM.addPass(createCSEPass());
   gpuPM.addPass(createLPAttnSM90ToLLVM());
+  gpuPM.addPass(createReconcileUnrealizedCastsPass());
   gpuPM.addPass(createCanonicalizerPass());
   gpuPM.addPass(createCSEPass());
 }

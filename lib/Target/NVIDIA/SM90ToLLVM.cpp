@@ -20,6 +20,7 @@
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -40,6 +41,8 @@ struct LPAttnSM90ToLLVMPass
 
     RewritePatternSet casts(context);
     lpattn::populateExpandFloatCastsPatterns(casts);
+    // ceildivsi & co. (the causal tile count) have no LLVM lowering.
+    arith::populateArithExpandOpsPatterns(casts);
     if (failed(applyPatternsGreedily(module, std::move(casts))))
       return signalPassFailure();
 

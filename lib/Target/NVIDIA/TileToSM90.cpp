@@ -88,6 +88,10 @@ struct Fragment {
                              ///< cols/2 (accumulator order); PCodes: 4 i32
                              ///< A registers per k32 slice.
   int64_t cols = 0;
+  /// A P.V product wider than 128 columns is computed in 128-column chunks
+  /// when its values are first read (by the accumulate step), so that only
+  /// one chunk's fresh accumulator is live next to O.
+  SmallVector<Value> deferredPCodes;
 };
 
 /// Emits the kernel. Every helper builds at the builder's insertion point.
@@ -334,14 +338,18 @@ public:
     return fenceOperands(acc);
   }
 
-  /// P~ V_j (P~ as register A operands) into a fresh accumulator.
-  SmallVector<Value> pvProduct(ArrayRef<Value> pCodes) {
-    int64_t n = p.valueDim, count = n / 2;
+  /// Columns [128 c, 128 c + 128) (or all of a narrower Dv) of P~ V_j, with
+  /// P~ as register A operands, into a fresh accumulator.
+  int64_t pvChunkColumns() const { return std::min<int64_t>(p.valueDim, 128); }
+  SmallVector<Value> pvProduct(ArrayRef<Value> pCodes, int64_t chunk) {
+    int64_t n = pvChunkColumns(), count = n / 2;
     Value poison = LLVM::PoisonOp::create(b, loc, f32());
     SmallVector<Value> acc(count, poison);
     Swizzle swizzle = p.vtSwizzle();
-    Value vtBase = vtTileAddress(stage);
-    barrierWait(barrier(3, stage), phase);
+    // V^T rows (value columns) of this chunk: n rows of Bc bytes further.
+    Value vtBase = addc(vtTileAddress(stage), chunk * n * p.tileKV);
+    if (chunk == 0)
+      barrierWait(barrier(3, stage), phase);
     wgmmaFence();
     int64_t slices = p.tileKV / 32;
     for (int64_t k = 0; k < slices; ++k) {
@@ -441,6 +449,18 @@ public:
 
   /// Clones a scalar op (all operands mapped scalars).
   LogicalResult cloneScalar(Operation *op) {
+    // Registers hold full tiles: a ragged tile's dim is the full size.
+    if (auto dim = dyn_cast<tensor::DimOp>(op)) {
+      std::optional<int64_t> index = dim.getConstantIndex();
+      auto type = cast<RankedTensorType>(dim.getSource().getType());
+      if (!index)
+        return fail(op, "has a non-constant dim index");
+      int64_t size = *index == 0 ? kRowsPerWarpgroup
+                     : type.isDynamicDim(*index) ? k.p.tileKV
+                                                 : type.getDimSize(*index);
+      scalars.map(dim.getResult(), k.cIndex(size));
+      return success();
+    }
     for (Value operand : op->getOperands())
       if (!scalars.contains(operand))
         return fail(op, "uses a value the sm_90a lowering cannot hold as a "
@@ -531,7 +551,17 @@ public:
       case 1:
         return f.kind == Fragment::Rows ? f.values[row] : Value();
       default:
-        return f.kind == Fragment::Tile ? f.values[value] : Value();
+        if (f.kind != Fragment::Tile)
+          return Value();
+        // A deferred P.V product: compute the chunk holding `value`.
+        while (static_cast<int64_t>(f.values.size()) <= value &&
+               !f.deferredPCodes.empty()) {
+          int64_t chunk = f.values.size() / (k.pvChunkColumns() / 2);
+          SmallVector<Value> part = k.pvProduct(f.deferredPCodes, chunk);
+          f.values.append(part.begin(), part.end());
+        }
+        return value < static_cast<int64_t>(f.values.size()) ? f.values[value]
+                                                              : Value();
       }
     };
 
@@ -685,7 +715,10 @@ public:
           fragments[op.getInputs()[1]].kind != Fragment::VTile)
         return fail(op, "is not P~ V_j of the cast P and the attention's V");
       result.cols = k.p.valueDim;
-      result.values = k.pvProduct(pCodes.values);
+      if (k.pvChunkColumns() == k.p.valueDim)
+        result.values = k.pvProduct(pCodes.values, 0);
+      else
+        result.deferredPCodes = pCodes.values;
     } else {
       return fail(op, "is a product that is neither qk_mma nor pv_mma");
     }
@@ -1217,7 +1250,7 @@ public:
 
       TileInterpreter in(k, t.func, /*scalarOnly=*/false);
       mapPreamble(in, qTile);
-      if (failed(in.run(*t.forall.getBody(), t.kvLoop)) || !check(in))
+      if (failed(in.run(*t.forall.getBody(), t.kvLoop)) | !check(in))
         return failure();
       k.barrierWait(k.add(k.smem, k.c32(k.qFullOffset())), k.c32(0));
 
@@ -1268,7 +1301,7 @@ public:
               v = args[pos++];
             in.fragments[t.kvLoop.getRegionIterArgs()[index]] = f;
           }
-          if (failed(in.run(*t.kvLoop.getBody())) || !check(in))
+          if (failed(in.run(*t.kvLoop.getBody())) | !check(in))
             return failure();
           SmallVector<Value> results;
           for (Value yielded :
@@ -1294,7 +1327,7 @@ public:
         in.fragments[t.kvLoop.getResult(index)] = f;
       }
       Operation *terminator = t.forall.getBody()->getTerminator();
-      if (failed(runAfter(in, t.kvLoop)) || !check(in))
+      if (failed(runAfter(in, t.kvLoop)) | !check(in))
         return failure();
       if (failed(store(in, cast<scf::InParallelOp>(terminator), qTile)))
         return failure();
@@ -1456,6 +1489,9 @@ struct LPAttnTileToSM90Pass
       if (builder.errorOp)
         builder.errorOp->emitError()
             << "lpattn-tile-to-sm90: " << builder.errorMessage;
+      else
+        func.emitError() << "lpattn-tile-to-sm90: the kernel could not be "
+                            "built";
       return signalPassFailure();
     }
     module->setAttr(kLaunchAttrName, launchAttr(b, kernelName, *tiled));
