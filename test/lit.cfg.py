@@ -16,7 +16,7 @@ config.suffixes = [".mlir", ".test", ".c"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.lpattn_obj_root, "test")
 # test/Install/consumer is a CMake project (its capi.c is no lit test).
-config.excludes = ["CMakeLists.txt", "README.txt", "lit.cfg.py", "consumer",
+config.excludes = ["CMakeLists.txt", "README.txt", "lit.cfg.py", "consumer", "Inputs",
                    "lit.site.cfg.py"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
@@ -26,7 +26,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.lpattn_tools_dir, config.llvm_tools_dir]
-tools = ["lpattn-opt", "lpattn-run", "lpattn-rt-info", "lpattn-capi-test"]
+tools = ["lpattn-opt", "lpattn-compile", "lpattn-run", "lpattn-rt-info", "lpattn-capi-test"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # The fuzz smoke test runs the driver on the tools in this build.

@@ -54,6 +54,10 @@ LogicalResult checkAttention(AttentionOp op) {
                      << tiles[0];
     if (tiles[1] != 64 && tiles[1] != 128)
       return error() << "tile-kv must be 64 or 128, got " << tiles[1];
+    if (headDim == 256 && tiles[1] != 64)
+      return error() << "tile-kv must be 64 for head dim 256 (S, P and O "
+                        "must fit a consumer's 232 registers), got "
+                     << tiles[1];
   }
   return success();
 }
