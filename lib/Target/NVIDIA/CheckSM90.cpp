@@ -43,6 +43,14 @@ LogicalResult checkAttention(AttentionOp op) {
   if (v.getDimSize(3) != headDim)
     return error() << "the value head dim must equal the QK head dim ("
                    << v.getDimSize(3) << " vs " << headDim << ")";
+  int64_t tileKV = 64;
+  if (auto tiles = op.getTileSizesAttr())
+    tileKV = tiles[1];
+  if (q.getDimSize(2) < 64 || op.getKeyType().getDimSize(2) < tileKV)
+    return error() << "needs at least 64 queries and tile-kv (" << tileKV
+                   << ") keys, got Nq = " << q.getDimSize(2)
+                   << ", Nk = " << op.getKeyType().getDimSize(2)
+                   << " (pad, or run it on the CPU)";
   if (op.getMask())
     return error() << "an additive mask operand is CPU-only for now";
   if (op.getSoftmax().getVariant() == SoftmaxVariant::Pasa)

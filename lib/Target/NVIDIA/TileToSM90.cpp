@@ -66,6 +66,9 @@ struct Problem {
   Swizzle qkSwizzle() const { return swizzleForRowBytes(qkChunkBytes()); }
   Swizzle vtSwizzle() const { return swizzleForRowBytes(tileKV); }
   int64_t qBytes() const { return kRowsPerCTA * headDim; }
+  /// Q's TMA box rows: a CTA's 128, or all of a shorter Nq (a box may not
+  /// exceed the tensor; the rows it leaves are past Nq and never stored).
+  int64_t qBoxRows() const { return std::min<int64_t>(kRowsPerCTA, qLen); }
   int64_t kBytes() const { return tileKV * headDim; }
   int64_t vBytes() const { return tileKV * valueDim; }
   int64_t stageBytes() const { return kBytes() + 2 * vBytes(); }
@@ -922,7 +925,7 @@ DictionaryAttr launchAttr(OpBuilder &b, StringRef kernelName,
               {p.batch, p.kvHeads, p.kvLen, p.headDim});
   tensorParam("v", "tensor_map", p.vType,
               {p.batch, p.kvHeads, p.kvLen, p.valueDim});
-  tensorMap("q", {1, 1, kRowsPerCTA, p.qkChunkBytes()},
+  tensorMap("q", {1, 1, p.qBoxRows(), p.qkChunkBytes()},
             swizzleName(p.qkSwizzle()));
   tensorMap("k", {1, 1, p.tileKV, p.qkChunkBytes()},
             swizzleName(p.qkSwizzle()));
@@ -1169,7 +1172,7 @@ public:
       int64_t lookahead = p.stages - 1;
       scf::IfOp::create(b, loc, leader, [&](OpBuilder &, Location) {
         Value qFull = k.add(k.smem, k.c32(k.qFullOffset()));
-        k.barrierExpect(qFull, p.qBytes());
+        k.barrierExpect(qFull, p.qBoxRows() * p.headDim);
         Value row0 = k.mulc(k.blockX, kRowsPerCTA);
         for (int64_t chunk = 0; chunk < p.qkChunks(); ++chunk)
           k.tmaLoad(k.qMap,

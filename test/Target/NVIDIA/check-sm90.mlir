@@ -61,3 +61,11 @@ func.func @d256_tile_kv_128(%q: tensor<1x1x128x256xf8E4M3FN>, %k: tensor<1x1x128
   %o = lpattn.attention %q, %k, %v policy = <qk = f8E4M3FN, score = f32, p = f8E4M3FN, v = f8E4M3FN, acc = f32, out = bf16, overflow = satfinite> tiles = [64, 128] : tensor<1x1x128x256xf8E4M3FN>, tensor<1x1x128x256xf8E4M3FN>, tensor<1x1x128x256xf8E4M3FN> -> tensor<1x1x128x256xbf16>
   return %o : tensor<1x1x128x256xbf16>
 }
+
+// -----
+
+func.func @short(%q: tensor<1x1x32x64xf8E4M3FN>, %k: tensor<1x1x128x64xf8E4M3FN>, %v: tensor<1x1x128x64xf8E4M3FN>) -> tensor<1x1x32x64xbf16> {
+  // expected-error @+1 {{needs at least 64 queries and tile-kv (64) keys, got Nq = 32, Nk = 128 (pad, or run it on the CPU)}}
+  %o = lpattn.attention %q, %k, %v policy = <qk = f8E4M3FN, score = f32, p = f8E4M3FN, v = f8E4M3FN, acc = f32, out = bf16, overflow = satfinite> : tensor<1x1x32x64xf8E4M3FN>, tensor<1x1x128x64xf8E4M3FN>, tensor<1x1x128x64xf8E4M3FN> -> tensor<1x1x32x64xbf16>
+  return %o : tensor<1x1x32x64xbf16>
+}
