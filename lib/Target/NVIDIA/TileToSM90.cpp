@@ -1082,17 +1082,21 @@ public:
       words[i] = k.ptx("ld.shared.b32 $0, [$1];", "=r,r", {address},
                        {k.i32()})[0];
     }
+    // The 4 x 4 byte transpose: 8 byte permutes (prmt selectors pick bytes
+    // of {b, a}: 0-3 from a, 4-7 from b).
+    auto prmt = [&](Value x, Value y, unsigned selector) {
+      return k.ptx(llvm::formatv("prmt.b32 $0, $1, $2, {0:x};", selector).str(),
+                   "=r,r,r", {x, y}, {k.i32()})[0];
+    };
+    Value low01 = prmt(words[0], words[1], 0x5140);  // w0.0 w1.0 w0.1 w1.1
+    Value high01 = prmt(words[0], words[1], 0x7362); // w0.2 w1.2 w0.3 w1.3
+    Value low23 = prmt(words[2], words[3], 0x5140);
+    Value high23 = prmt(words[2], words[3], 0x7362);
+    Value columns[4] = {prmt(low01, low23, 0x5410), prmt(low01, low23, 0x7632),
+                        prmt(high01, high23, 0x5410),
+                        prmt(high01, high23, 0x7632)};
     for (int64_t c = 0; c < 4; ++c) {
-      Value word;
-      for (int64_t i = 0; i < 4; ++i) {
-        Value byte = arith::AndIOp::create(
-            b, loc, arith::ShRUIOp::create(b, loc, words[i], k.c32(8 * c)),
-            k.c32(0xFF));
-        if (i)
-          byte = arith::ShLIOp::create(b, loc, byte, k.c32(8 * i));
-        word = word ? arith::OrIOp::create(b, loc, word, byte).getResult()
-                    : byte;
-      }
+      Value word = columns[c];
       // Row n0 + c of V^T, bytes pos0..pos0+3, swizzled like TMA would.
       Value offset = k.add(k.mulc(k.addc(n0, c), p.tileKV), pos0);
       uint32_t mask = swizzle == Swizzle::B128 ? 0x70 : 0x30;
@@ -1368,21 +1372,31 @@ public:
     Value rowBase = k.add(k.mulc(k.add(k.mulc(k.blockZ, p.qHeads), k.blockY),
                                  p.qLen),
                           row0);
-    Type outType = p.outType;
-    unsigned bytes = outType.getIntOrFloatBitWidth() / 8;
-    for (int64_t v = 0, e = o.values.size(); v < e; ++v) {
+    // Values v, v + 1 are adjacent columns of one row: one store of both.
+    unsigned bits = p.outType.getIntOrFloatBitWidth();
+    Type half = b.getIntegerType(bits), pair = b.getIntegerType(2 * bits);
+    for (int64_t v = 0, e = o.values.size(); v < e; v += 2) {
       auto [r, c] = k.elementRowCol(v);
       Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
                                            k.add(row0, r), k.c32(p.qLen));
-      Value value = o.values[v];
+      auto widen = [&](Value x) -> Value {
+        return arith::ExtUIOp::create(
+            b, loc, pair, arith::BitcastOp::create(b, loc, half, x));
+      };
+      Value packed = arith::OrIOp::create(
+          b, loc, widen(o.values[v]),
+          arith::ShLIOp::create(
+              b, loc, widen(o.values[v + 1]),
+              arith::ConstantOp::create(b, loc,
+                                        b.getIntegerAttr(pair, bits))));
       scf::IfOp::create(b, loc, inside, [&](OpBuilder &, Location) {
         Value element = k.add(k.mulc(k.add(rowBase, r), p.valueDim), c);
         Value offset = arith::ExtUIOp::create(
             b, loc, k.i64(),
-            arith::MulIOp::create(b, loc, element, k.c32(bytes)));
+            arith::MulIOp::create(b, loc, element, k.c32(bits / 8)));
         Value address = LLVM::GEPOp::create(
             b, loc, k.out.getType(), b.getI8Type(), k.out, ValueRange{offset});
-        LLVM::StoreOp::create(b, loc, value, address);
+        LLVM::StoreOp::create(b, loc, packed, address, /*alignment=*/bits / 4);
         scf::YieldOp::create(b, loc);
       });
     }

@@ -49,7 +49,7 @@
 // The normalize step and the store of rows < Nq.
 // CHECK: arith.divf
 // CHECK: lpattn.truncf {{.*}} rne satfinite : f32 to bf16
-// CHECK: llvm.store {{.*}} : bf16, !llvm.ptr<1>
+// CHECK: llvm.store {{.*}} {alignment = 4 : i64} : i32, !llvm.ptr<1>
 
 // After lpattn-sm90-to-llvm, only LLVM and NVVM ops remain in the kernel.
 // LLVM: gpu.module @lpattn_kernels
