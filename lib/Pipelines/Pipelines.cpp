@@ -149,6 +149,7 @@ void lpattn::buildLPAttnSM90Pipeline(
   kernel.stages = options.stages;
   kernel.chip = options.chip;
   kernel.features = options.features;
+  kernel.dumpP = options.dumpP;
   pm.addPass(createLPAttnTileToSM90(kernel));
   pm.addPass(createCanonicalizerPass());
   OpPassManager &gpuPM = pm.nest<gpu::GPUModuleOp>();

@@ -46,6 +46,12 @@ cl::opt<bool> printIR("print-ir",
                       cl::desc("print the kernel module (LLVM/NVVM dialects) "
                                "before serialization"),
                       cl::init(false), cl::cat(category));
+cl::opt<bool> dumpP(
+    "dump-p",
+    cl::desc("debug: the kernel also writes one tile's P * S (f32) and P "
+             "codes to two extra parameters, p_scaled and p_codes [64, Bc] "
+             "(block (0, 0, 0), first consumer warpgroup, the tile at key 0)"),
+    cl::init(false), cl::cat(category));
 cl::opt<bool> printTiming("time", cl::desc("print the time each stage took"),
                           cl::init(false), cl::cat(category));
 
@@ -100,6 +106,7 @@ int main(int argc, char **argv) {
   options.stages = stages;
   options.chip = chip;
   options.ptxas = ptxasPath;
+  options.dumpP = dumpP;
   if (printIR)
     options.printIR = &llvm::outs();
   lpattn::SM90CompileTimes times;

@@ -94,6 +94,11 @@ struct LPAttnSM90PipelineOptions
       *this, "features",
       llvm::cl::desc("the NVVM target features (PTX ISA 8.0 or later)"),
       llvm::cl::init("+ptx80")};
+  PassOptions::Option<bool> dumpP{
+      *this, "dump-p",
+      llvm::cl::desc("debug: dump one tile's P * S and P codes (see "
+                     "lpattn-tile-to-sm90)"),
+      llvm::cl::init(false)};
 };
 
 /// lpattn-sm90-pipeline: lpattn-check-sm90, the common part (tile-q 64),

@@ -150,6 +150,7 @@ llvm::Error lpattn::compileSM90(ModuleOp module, llvm::StringRef prefix,
   pipeline.stages = options.stages;
   pipeline.chip = options.chip;
   pipeline.features = "+ptx80";
+  pipeline.dumpP = options.dumpP;
   buildLPAttnSM90Pipeline(pm, pipeline);
   if (failed(pm.run(module)))
     return error("lpattn-sm90-pipeline failed");

@@ -110,6 +110,10 @@ public:
   Value tid, warpgroup, lane, warp, threadInWarpgroup;
   Value smem; // i32 shared-window address of the aligned base
   Value qMap, kMap, vMap, out;
+  /// The debug P dump (dump-p): P * S before the cast (f32) and the codes
+  /// after it, [64, Bc] each, of the tile with kv_offset 0 of block (0, 0, 0)
+  /// and the first consumer warpgroup. Null when not compiled in.
+  Value pScaledDump, pCodesDump;
   SmallVector<Value> scalarArgs; // descales, in order
   Value blockX, blockY, blockZ;
 
@@ -738,8 +742,50 @@ public:
     Fragment result;
     result.kind = Fragment::PCodes;
     result.values = k.castP(in.values);
+    if (k.pScaledDump)
+      dumpP(in.values, result.values);
     fragments[op.getResult()] = result;
     return success();
+  }
+
+  /// The debug P dump: every thread of the first consumer warpgroup of block
+  /// (0, 0, 0) stores its P * S values and their codes at (row, key) of the
+  /// tile with kv_offset 0, so a check can compare each code with
+  /// lpattn::encodeRNE of its input.
+  void dumpP(ArrayRef<Value> scaled, ArrayRef<Value> codes) {
+    Value zero = k.c32(0);
+    auto eq = [&](Value x, Value y) -> Value {
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x, y);
+    };
+    Value chosen = eq(k.blockX, zero);
+    for (Value v : {eq(k.blockY, zero), eq(k.blockZ, zero),
+                    eq(k.warpgroup, k.c32(1)), eq(k.toI32(k.col0), zero)})
+      chosen = arith::AndIOp::create(b, loc, chosen, v);
+    int64_t tileKV = k.p.tileKV;
+    scf::IfOp::create(b, loc, chosen, [&](OpBuilder &, Location) {
+      auto store = [&](Value base, Value value, int64_t v, int64_t bytes) {
+        auto [r, c] = k.elementRowCol(v);
+        Value element = k.add(k.mulc(r, tileKV), c);
+        Value offset = arith::ExtUIOp::create(b, loc, k.i64(),
+                                              k.mulc(element, bytes));
+        Value address = LLVM::GEPOp::create(b, loc, base.getType(),
+                                            b.getI8Type(), base,
+                                            ValueRange{offset});
+        LLVM::StoreOp::create(b, loc, value, address);
+      };
+      for (int64_t v = 0, e = scaled.size(); v < e; ++v)
+        store(k.pScaledDump, scaled[v], v, 4);
+      for (int64_t s = 0; s < tileKV / 32; ++s)
+        for (int64_t reg = 0; reg < 4; ++reg)
+          for (int64_t byte = 0; byte < 4; ++byte) {
+            Value code = arith::TruncIOp::create(
+                b, loc, b.getI8Type(),
+                arith::ShRUIOp::create(b, loc, codes[4 * s + reg],
+                                       k.c32(8 * byte)));
+            store(k.pCodesDump, code, pAccumulatorValueForA(s, reg, byte), 1);
+          }
+      scf::YieldOp::create(b, loc);
+    });
   }
 
   LogicalResult extractSlice(tensor::ExtractSliceOp op) {
@@ -807,6 +853,7 @@ struct TiledAttention {
   tensor::ExtractSliceOp kSlice;
   Problem problem;
   bool hasDescales;
+  bool dumpP = false;
 };
 
 FailureOr<TiledAttention> analyze(func::FuncOp func, int64_t stages) {
@@ -937,19 +984,25 @@ DictionaryAttr launchAttr(OpBuilder &b, StringRef kernelName,
            b.getNamedAttr("kind", b.getStringAttr("f32"))}));
   tensorParam("o", "pointer", p.outType,
               {p.batch, p.qHeads, p.qLen, p.valueDim});
+  if (t.dumpP) {
+    tensorParam("p_scaled", "pointer", Float32Type::get(b.getContext()),
+                {kRowsPerWarpgroup, p.tileKV});
+    tensorParam("p_codes", "pointer", p.pType, {kRowsPerWarpgroup, p.tileKV});
+  }
   int64_t gridX = llvm::divideCeil(p.qLen, kRowsPerCTA);
+  SmallVector<NamedAttribute> signature{
+      b.getNamedAttr("mask", b.getBoolAttr(false)),
+      b.getNamedAttr("descales", b.getBoolAttr(t.hasDescales)),
+      b.getNamedAttr("stats", b.getBoolAttr(false))};
+  if (t.dumpP) // only debug artifacts carry the member
+    signature.push_back(b.getNamedAttr("debug_p", b.getBoolAttr(true)));
   return b.getDictionaryAttr(
       {b.getNamedAttr("kernel", b.getStringAttr(kernelName)),
        b.getNamedAttr("grid", i64Array({gridX, p.qHeads, p.batch})),
        b.getNamedAttr("block", i64Array({kThreads, 1, 1})),
        b.getNamedAttr("dynamic_shared_memory",
                       b.getI64IntegerAttr(p.sharedBytes())),
-       b.getNamedAttr(
-           "signature",
-           b.getDictionaryAttr(
-               {b.getNamedAttr("mask", b.getBoolAttr(false)),
-                b.getNamedAttr("descales", b.getBoolAttr(t.hasDescales)),
-                b.getNamedAttr("stats", b.getBoolAttr(false))})),
+       b.getNamedAttr("signature", b.getDictionaryAttr(signature)),
        b.getNamedAttr("params", b.getArrayAttr(params)),
        b.getNamedAttr("tensor_maps", b.getArrayAttr(maps)),
        b.getNamedAttr("tiles", i64Array({kRowsPerWarpgroup, p.tileKV}))});
@@ -1120,7 +1173,11 @@ public:
     if (t.hasDescales)
       for (int i = 0; i < 3; ++i)
         k.scalarArgs.push_back(kernel.getArgument(next++));
-    k.out = kernel.getArgument(next);
+    k.out = kernel.getArgument(next++);
+    if (t.dumpP) {
+      k.pScaledDump = kernel.getArgument(next++);
+      k.pCodesDump = kernel.getArgument(next++);
+    }
 
     k.tid = NVVM::ThreadIdXOp::create(b, loc, k.i32());
     k.blockX = NVVM::BlockIdXOp::create(b, loc, k.i32());
@@ -1463,6 +1520,9 @@ struct LPAttnTileToSM90Pass
     if (tiled->hasDescales)
       argTypes.append(3, b.getF32Type());
     argTypes.push_back(globalPtr);
+    tiled->dumpP = dumpP;
+    if (dumpP)
+      argTypes.append(2, globalPtr);
     auto kernel = LLVM::LLVMFuncOp::create(
         b, loc, kernelName,
         LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(context),

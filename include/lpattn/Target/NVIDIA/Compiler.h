@@ -25,6 +25,8 @@ struct SM90CompileOptions {
   /// ptxas to run; empty: ptxas on PATH, then /usr/local/cuda/bin/ptxas;
   /// "none": write the PTX and descriptor only.
   std::string ptxas;
+  /// Debug: the P dump parameters (lpattn-tile-to-sm90's dump-p).
+  bool dumpP = false;
   /// Where to print the kernel module before serialization (null: nowhere).
   llvm::raw_ostream *printIR = nullptr;
 };

@@ -52,7 +52,11 @@ def LPAttnTileToSM90 : Pass<"lpattn-tile-to-sm90", "::mlir::ModuleOp"> {
     Option<"chip", "chip", "std::string", /*default=*/"\"sm_90a\"",
            "the NVVM target chip">,
     Option<"features", "features", "std::string", /*default=*/"\"+ptx80\"",
-           "the NVVM target features (PTX ISA 8.0 or later for wgmma)">
+           "the NVVM target features (PTX ISA 8.0 or later for wgmma)">,
+    Option<"dumpP", "dump-p", "bool", /*default=*/"false",
+           "debug: two extra kernel parameters p_scaled and p_codes receive "
+           "P * S before and the FP8 codes after the P cast, [64, Bc], of "
+           "one tile (block (0, 0, 0), first consumer, kv_offset 0)">
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",
