@@ -13,6 +13,12 @@ on a machine without a GPU (python3 standard library only).
       cubin: enough for the runtime's checks and the tests' fake driver
       (whose only kernel is lpattn_attention_fp8), not a kernel.
 
+  fake_artifact.py compile IN.mlir -o OUT/NAME
+      The same from an attention's MLIR (the command line of lpattn-compile;
+      runtime/test/fake-lpattn-compile runs this): OUT/NAME.json with the
+      op's shapes, numerics and tiles, OUT/NAME.cubin (fake) and
+      OUT/NAME.ptx (a stub), for testing the scripts around the compiler.
+
   fake_artifact.py case OUT_DIR --shape B,Hq,Hkv,Nq,Nk,D [--descales] ...
       Writes a synthetic case directory as `lpattn-run --save-case` does
       (random FP8 codes, o_cpu = o_ref = 0, a tolerance), for tests of the
@@ -22,6 +28,7 @@ import argparse
 import json
 import os
 import random
+import re
 import struct
 import sys
 
@@ -105,6 +112,51 @@ def descriptor(case, name, bc, kernel):
     }
 
 
+def parse_mlir(text):
+    """The case.json members descriptor() reads, from the lpattn.attention
+    of `text` (as lpattn-opt and lpattn-run print it)."""
+    m = re.search(r"lpattn\.attention (.*)", text)
+    if not m:
+        sys.exit("fake-lpattn-compile: error: no lpattn.attention in the input")
+    op = m.group(1)
+    types = re.findall(r"tensor<([0-9x]+)x(f8E4M3FN|f8E5M2|bf16|f16|f32)>",
+                       op.split(" : ", 1)[1])
+    shapes = [[int(x) for x in t[0].split("x")] for t in types]
+    has_mask = len(shapes) == 5
+    pol = dict(re.findall(r"(\w+) = (\w+)", re.search(r"policy = <([^>]*)>",
+                                                      op).group(1)))
+    num = lambda key: float(re.search(key + r" = ([-0-9.e+]+)", op).group(1))
+    softmax = re.search(r"softmax = (\w+)", op).group(1)
+    tiles = re.search(r"tiles = \[(\d+), (\d+)\]", op)
+    case = {
+        "query": shapes[0], "key": shapes[1], "value": shapes[2],
+        "result": shapes[-1], "policy": pol,
+        "has_mask": has_mask, "has_descales": "descale(" in op,
+        "safeguards": {"scale": num("scale"), "p_scale": num("p_scale"),
+                       "kv_order": re.search(r"kv_order = (\w+)", op).group(1),
+                       "softmax": {"variant": softmax},
+                       "causal": "causal = true" in op},
+        "tiles": [int(tiles.group(1)), int(tiles.group(2))] if tiles else None,
+    }
+    if has_mask:
+        case["mask_shape"] = shapes[3]
+    return case
+
+
+def write_artifact(case, out, bc, kernel, ptx):
+    name = os.path.basename(out)
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    d = descriptor(case, name, bc, kernel)
+    if ptx:
+        d["ptx"] = name + ".ptx"
+        with open(out + ".ptx", "w") as f:
+            f.write("// fake PTX of %s (runtime/test/fake_artifact.py)\n" % name)
+    with open(out + ".json", "w") as f:
+        json.dump(d, f, indent=2)
+    with open(out + ".cubin", "wb") as f:
+        f.write(CUBIN_HEADER)
+
+
 def write_npy(path, descr, shape, data):
     header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
         descr, ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else ""))
@@ -171,6 +223,10 @@ def main():
     a.add_argument("out")
     a.add_argument("--bc", type=int, default=128)
     a.add_argument("--kernel", default="lpattn_attention_fp8")
+    m = sub.add_parser("compile")
+    m.add_argument("input")
+    m.add_argument("-o", dest="out", required=True)
+    m.add_argument("--kernel", default="lpattn_attention_fp8")
     c = sub.add_parser("case")
     c.add_argument("out")
     c.add_argument("--shape", required=True, help="B,Hq,Hkv,Nq,Nk,D")
@@ -181,12 +237,12 @@ def main():
     if args.cmd == "descriptor":
         with open(os.path.join(args.case_dir, "case.json")) as f:
             case = json.load(f)
-        name = os.path.basename(args.out)
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        with open(args.out + ".json", "w") as f:
-            json.dump(descriptor(case, name, args.bc, args.kernel), f, indent=2)
-        with open(args.out + ".cubin", "wb") as f:
-            f.write(CUBIN_HEADER)
+        write_artifact(case, args.out, args.bc, args.kernel, ptx=False)
+    elif args.cmd == "compile":
+        with open(args.input) as f:
+            case = parse_mlir(f.read())
+        bc = case["tiles"][1] if case["tiles"] else 128
+        write_artifact(case, args.out, bc, args.kernel, ptx=True)
     else:
         shape = [int(x) for x in args.shape.split(",")]
         if len(shape) != 6:

@@ -128,6 +128,48 @@ std::vector<unsigned char> gpucheck::randomCodes(int64_t count,
   return bytes;
 }
 
+namespace {
+/// The standard normal quantile of p in (0, 1), by bisection on erfc (to
+/// double precision; used for a table, not per element).
+double normalQuantile(double p) {
+  double lo = -40, hi = 40;
+  for (int i = 0; i < 200 && hi - lo > 1e-15; ++i) {
+    double mid = 0.5 * (lo + hi);
+    if (0.5 * std::erfc(-mid / std::sqrt(2.0)) < p)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+} // namespace
+
+std::vector<unsigned char> gpucheck::fastRandomCodes(int64_t count,
+                                                     FloatFormat format,
+                                                     uint64_t seed) {
+  unsigned width = storageBytes(format);
+  std::vector<uint32_t> table(65536);
+  for (size_t i = 0; i < table.size(); ++i) {
+    float x = static_cast<float>(normalQuantile((double(i) + 0.5) / 65536.0));
+    table[i] = encodeBits(double(x), format, /*satfinite=*/true);
+  }
+  std::vector<unsigned char> bytes(size_t(count) * width);
+  uint64_t base = splitmix64(seed);
+  for (int64_t i = 0; i < count; ++i) {
+    uint32_t bits = table[splitmix64(base + uint64_t(i)) >> 48];
+    for (unsigned b = 0; b < width; ++b)
+      bytes[size_t(i) * width + b] = (bits >> (8 * b)) & 0xff;
+  }
+  return bytes;
+}
+
 //===----------------------------------------------------------------------===//
 // Comparison
 //===----------------------------------------------------------------------===//

@@ -64,6 +64,13 @@ private:
 std::vector<unsigned char> randomCodes(int64_t count, FloatFormat format,
                                        uint64_t seed);
 
+/// Faster codes of the same distribution for speed runs (not the values of
+/// randomCodes): element i is table[h(seed, i) >> 48], h the splitmix64
+/// hash, the table the format's codes of the N(0, 1) quantiles at the
+/// midpoints of 65536 equiprobable bins. About a nanosecond per element.
+std::vector<unsigned char> fastRandomCodes(int64_t count, FloatFormat format,
+                                           uint64_t seed);
+
 //===----------------------------------------------------------------------===//
 // Comparison with the CPU emulation
 //===----------------------------------------------------------------------===//

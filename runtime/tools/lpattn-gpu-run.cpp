@@ -58,6 +58,10 @@ const char *kUsage =
     "                     mt19937_64) rounded to their formats (RNE,\n"
     "                     satfinite): the inputs of `lpattn-run --inputs random\n"
     "                     --seed N` for the same shapes; descales 1\n"
+    "  --random fast      random inputs of the same distribution, much faster\n"
+    "                     (for large speed runs): codes from a table of\n"
+    "                     N(0, 1) quantiles indexed by a splitmix64 hash; not\n"
+    "                     lpattn-run's values (default: --random exact)\n"
     "  --bench ITERS      after the checked launch, --warmup launches, then\n"
     "                     time ITERS launches with events: ms and TFLOP/s\n"
     "                     (2 B Hq Nq Nk (D + Dv) FLOP, halved when causal)\n"
@@ -76,7 +80,7 @@ const char *kUsage =
 
 struct Options {
   std::string descriptor, inputsDir, outputNpy, saveInputs;
-  bool json = false;
+  bool json = false, fastRandom = false;
   int64_t bench = 0, warmup = 10;
   uint64_t seed = 0;
   int device = 0;
@@ -128,7 +132,12 @@ Options parseOptions(int argc, char **argv) {
       o.inputsDir = next();
     else if (flag == "--seed")
       o.seed = uint64_t(parseInt(flag, next(), 0, INT64_MAX));
-    else if (flag == "--bench")
+    else if (flag == "--random") {
+      std::string v = next();
+      if (v != "fast" && v != "exact")
+        fail("--random=" + v + ": expected exact or fast");
+      o.fastRandom = v == "fast";
+    } else if (flag == "--bench")
       o.bench = parseInt(flag, next(), 1, 1000000);
     else if (flag == "--warmup")
       o.warmup = parseInt(flag, next(), 0, 1000000);
@@ -407,7 +416,9 @@ int main(int argc, char **argv) {
     } else {
       // Seeds as lpattn-run's: Q seed, K seed + 1, V seed + 2.
       uint64_t s = opt.seed + (p.role == "q" ? 0 : p.role == "k" ? 1 : 2);
-      host[i] = {randomCodes(count, *p.dtype, s), *p.dtype};
+      host[i] = {opt.fastRandom ? fastRandomCodes(count, *p.dtype, s)
+                                : randomCodes(count, *p.dtype, s),
+                 *p.dtype};
     }
   }
   if (!opt.saveInputs.empty())
@@ -692,7 +703,10 @@ int main(int argc, char **argv) {
         "  \"results\": [%s],\n  \"passed\": %s\n}\n",
         shape(pq->shape).c_str(), shape(pk->shape).c_str(),
         shape(pv->shape).c_str(), shape(oShape).c_str(),
-        jsonString(haveCase ? "npy" : "random").c_str(),
+        jsonString(haveCase ? "npy"
+                            : opt.fastRandom ? "random-fast"
+                                             : "random")
+            .c_str(),
         haveCase ? jsonString(opt.inputsDir).c_str() : "null",
         jsonString(dev.name).c_str(), jsonString(archText).c_str(),
         dev.driverVersion, jsonString(opt.descriptor).c_str(),
@@ -709,7 +723,9 @@ int main(int argc, char **argv) {
               shapeText(pq->shape).c_str(), shapeText(pk->shape).c_str(),
               shapeText(pv->shape).c_str(),
               haveCase ? ("npy (" + opt.inputsDir + ")").c_str()
-                       : ("random (seed " + std::to_string(opt.seed) + ")")
+                       : ("random (" +
+                          std::string(opt.fastRandom ? "fast, " : "") +
+                          "seed " + std::to_string(opt.seed) + ")")
                              .c_str(),
               dev.name.c_str(), archText.c_str(), desc.kernel.c_str());
   if (haveCase) {

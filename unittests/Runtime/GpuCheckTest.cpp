@@ -185,6 +185,26 @@ TEST(GpuCheckInputs, RandomCodesAreLpattnRunsRandomInputs) {
   }
 }
 
+TEST(GpuCheckInputs, FastRandomCodesAreStandardNormal) {
+  for (FloatFormat f : {FloatFormat::F8E4M3FN, FloatFormat::F8E5M2}) {
+    const int64_t n = 1 << 20;
+    std::vector<unsigned char> a = gc::fastRandomCodes(n, f, 1);
+    EXPECT_EQ(a, gc::fastRandomCodes(n, f, 1)); // deterministic
+    EXPECT_NE(a, gc::fastRandomCodes(n, f, 2));
+    double sum = 0, sumSq = 0;
+    for (unsigned char c : a) {
+      double x = decode(c, f);
+      ASSERT_TRUE(std::isfinite(x));
+      sum += x;
+      sumSq += x * x;
+    }
+    // The quantized N(0, 1): mean 0, variance 1 within the sampling error
+    // and the format's rounding.
+    EXPECT_NEAR(sum / n, 0.0, 0.01) << formatName(f);
+    EXPECT_NEAR(sumSq / n, 1.0, 0.03) << formatName(f);
+  }
+}
+
 TEST(GpuCheckMetrics, SameAsTheLab) {
   std::mt19937_64 rng(3);
   std::normal_distribution<double> normal;
