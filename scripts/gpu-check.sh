@@ -81,8 +81,8 @@ else
   t0=$(date +%s)
   if command -v cmake >/dev/null && [ -z "${LPATTN_NO_CMAKE:-}" ]; then
     say "building the runtime: cmake -S runtime -B build-rt"
-    { timeout 240 cmake -S runtime -B build-rt -DCMAKE_BUILD_TYPE=Release &&
-      timeout 240 cmake --build build-rt -j "$(nproc)" --target lpattn-gpu-run lpattn-rt-info lpattn_rt
+    { timeout 120 cmake -S runtime -B build-rt -DCMAKE_BUILD_TYPE=Release &&
+      timeout 180 cmake --build build-rt -j "$(nproc)" --target lpattn-gpu-run lpattn-rt-info lpattn_rt
     } >"$work/build.log" 2>&1 ||
       { tail -30 "$work/build.log" >&2; die "the runtime did not build (log: $work/build.log)"; }
   else
@@ -93,10 +93,10 @@ else
            -Iruntime/tools -Iinclude)
     lib=(runtime/lib/Descriptor.cpp runtime/lib/Json.cpp runtime/lib/Runtime.cpp
          lib/Numerics/Enums.cpp)
-    { timeout 300 "$cxx" "${flags[@]}" "${lib[@]}" runtime/tools/NpyFile.cpp \
+    { timeout 180 "$cxx" "${flags[@]}" "${lib[@]}" runtime/tools/NpyFile.cpp \
         runtime/tools/HostFormats.cpp runtime/tools/GpuCheck.cpp \
         runtime/tools/lpattn-gpu-run.cpp -ldl -o build-rt/lpattn-gpu-run &&
-      timeout 300 "$cxx" "${flags[@]}" "${lib[@]}" runtime/tools/lpattn-rt-info.cpp \
+      timeout 120 "$cxx" "${flags[@]}" "${lib[@]}" runtime/tools/lpattn-rt-info.cpp \
         -ldl -o build-rt/lpattn-rt-info
     } >"$work/build.log" 2>&1 ||
       { tail -30 "$work/build.log" >&2; die "the runtime did not build with $cxx (log: $work/build.log)"; }

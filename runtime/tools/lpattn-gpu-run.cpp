@@ -30,7 +30,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <functional>
+#include <new>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -350,7 +352,8 @@ struct Device {
 
 } // namespace
 
-int main(int argc, char **argv) {
+namespace {
+int run(int argc, char **argv) {
   Options opt = parseOptions(argc, argv);
 
   // The descriptor, read and checked without a driver.
@@ -783,4 +786,17 @@ int main(int argc, char **argv) {
                 (long long)opt.bench, (long long)opt.warmup, benchMs, tflops,
                 flop, desc.numerics.causal ? ", causal: halved" : "");
   return passed ? 0 : 2;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  // The runtime's C API throws nothing; host allocations here can (a huge
+  // tensor): one message, never an uncaught exception.
+  try {
+    return run(argc, argv);
+  } catch (const std::bad_alloc &) {
+    fail("out of host memory");
+  } catch (const std::exception &e) {
+    fail(std::string("internal error: ") + e.what());
+  }
 }
