@@ -139,7 +139,11 @@ static cl::opt<float> kDescale("k-descale", cl::desc("K descale"),
                                cl::init(1.0f), cl::cat(inputCat));
 static cl::opt<float> vDescale("v-descale", cl::desc("V descale"),
                                cl::init(1.0f), cl::cat(inputCat));
-static cl::opt<std::string> qFile("q-npy", cl::desc("Q .npy"), cl::cat(inputCat));
+static cl::opt<std::string>
+    qFile("q-npy",
+          cl::desc("Q .npy: float data, or the storage codes of the operand "
+                   "type ('|u1' FP8, '<u2' f16/bf16) as --save-case writes"),
+          cl::cat(inputCat));
 static cl::opt<std::string> kFile("k-npy", cl::desc("K .npy"), cl::cat(inputCat));
 static cl::opt<std::string> vFile("v-npy", cl::desc("V .npy"), cl::cat(inputCat));
 static cl::opt<std::string>
