@@ -176,7 +176,12 @@ case_ x-d64-e5m2-robust-mqa-causal 106 "${e5m2[@]}" "${rob[@]}" \
 # The P-Cast sink sweep: 4 sinks Delta above N(0, 1) logits, jitter per
 # row; every input FP8. One artifact per variant (the op does not depend
 # on Delta), one case per Delta: the GPU's MSE and collapse fraction are
-# compared with the CPU's (within 5 %).
+# compared with the CPU's (within 5 %). Two steps: the generator's inputs
+# rounded to e4m3, then those codes as the inputs, so that o_ref is the
+# float64 attention of what the kernel sees and the MSE isolates the
+# attention's own roundings (the P cast, the collapse), as P-Cast's
+# isolating setting does; with the unquantized reference the input
+# rounding dominates and hides them.
 for variant in none robust; do
   name=sinks-$variant
   selected "$name" || continue
@@ -188,10 +193,18 @@ for variant in none robust; do
     count=$((count + 1))
     echo "[$count] $name delta $delta"
     mkdir -p "$pdir"
-    "$run" --tile-q $br --tile-kv "$bc" --inputs sinks --sinks 4 --delta $delta \
-      --seed 7 --heads 1 --nq 128 --nk 1024 --head-dim 64 "${e4m3[@]}" \
-      --out-type bf16 "${flags[@]}" --save-case "$pdir" --json \
-      >"$pdir/cpu.json" || die "lpattn-run failed for $name delta $delta"
+    common=(--tile-q $br --tile-kv "$bc" --sinks 4 "${e4m3[@]}" --out-type bf16
+            "${flags[@]}")
+    "$run" "${common[@]}" --inputs sinks --delta $delta --seed 7 --heads 1 \
+      --nq 128 --nk 1024 --head-dim 64 --save-case "$pdir/generated" \
+      >/dev/null || die "lpattn-run failed for $name delta $delta"
+    "$run" "${common[@]}" --inputs npy --q-npy "$pdir/generated/q.npy" \
+      --k-npy "$pdir/generated/k.npy" --v-npy "$pdir/generated/v.npy" \
+      --save-case "$pdir" --json >"$pdir/cpu.json" ||
+      die "lpattn-run failed for $name delta $delta (codes)"
+    # Keep the generator's case.json (Delta, the realized sink excess, the
+    # MSE against the unquantized inputs); its arrays are the codes above.
+    find "$pdir/generated" -type f ! -name case.json -delete
   done
   cp "$vdir/delta-00/case.mlir" "$vdir/case.mlir"
   compile "$vdir" "${sink_flags[@]}"
@@ -248,7 +261,7 @@ for line in open(listing):
             if sub.startswith("delta-"):
                 with open(os.path.join(path, sub, "case.json")) as f:
                     case = json.load(f)
-                points.append({"delta": case["inputs"]["delta"],
+                points.append({"delta": int(sub[len("delta-"):]),
                                "dir": rel(os.path.join(path, sub)),
                                "mse": case["cpu"]["mse"],
                                "collapse_fraction": case["cpu"]["collapse_fraction"]})

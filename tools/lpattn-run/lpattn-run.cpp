@@ -102,8 +102,11 @@ static cl::opt<uint64_t> seed("seed", cl::desc("generator seed"), cl::init(0),
                               cl::cat(inputCat));
 static cl::opt<double> delta("delta", cl::desc("sink strength Delta"),
                              cl::init(10.0), cl::cat(inputCat));
-static cl::opt<int64_t> numSinks("sinks", cl::desc("number of sink keys"),
-                                 cl::init(4), cl::cat(inputCat));
+static cl::opt<int64_t> numSinks(
+    "sinks",
+    cl::desc("number of sink keys (with other inputs: the first keys, left "
+             "out of the collapse count)"),
+    cl::init(4), cl::cat(inputCat));
 static cl::opt<double> jitter("jitter", cl::desc("sink jitter stddev"),
                               cl::init(1.0), cl::cat(inputCat));
 static cl::opt<bool> jitterPerHead(
@@ -667,6 +670,8 @@ static void writeCase(const std::string &dir,
     inputs["q"] = qFile.getValue();
     inputs["k"] = kFile.getValue();
     inputs["v"] = vFile.getValue();
+    if (numSinks.getNumOccurrences())
+      inputs["sinks"] = int64_t(numSinks);
   }
   llvm::json::Object root{
       {"format", "lpattn-gpu-case"},
@@ -839,7 +844,11 @@ int main(int argc, char **argv) {
     headDim = q.shape[3], kvHeads = k.shape[1], nk = k.shape[2];
   }
 
-  int64_t sinkKeys = generator == "sinks" ? int64_t(numSinks) : 0;
+  // The first --sinks keys are left out of the collapse count: the sink
+  // generator's, or those of .npy inputs that hold sinks (--sinks given).
+  int64_t sinkKeys = generator == "sinks" || numSinks.getNumOccurrences()
+                         ? int64_t(numSinks)
+                         : 0;
   std::vector<Row> rows;
   std::unique_ptr<CPUAttention> attention;
   std::string caseMLIR; // the attention's MLIR, for --save-case
