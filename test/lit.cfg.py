@@ -26,11 +26,24 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.lpattn_tools_dir, config.llvm_tools_dir]
-tools = ["lpattn-opt", "lpattn-compile", "lpattn-run", "lpattn-rt-info", "lpattn-capi-test"]
+tools = ["lpattn-opt", "lpattn-compile", "lpattn-run", "lpattn-rt-info",
+         "lpattn-gpu-run", "lpattn-capi-test"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # The fuzz smoke test runs the driver on the tools in this build.
 config.substitutions.append(("%lpattn_tools_dir", config.lpattn_tools_dir))
+
+# The tests' fake CUDA driver (unittests/Runtime/FakeCudaDriver.h, built
+# with the runtime) and the artifact writer that stands in for
+# lpattn-compile, for lpattn-gpu-run's tests without a GPU.
+config.substitutions.append((
+    "%fake_cuda_driver",
+    os.path.join(config.lpattn_obj_root, "runtime",
+                 "libLPAttnFakeCudaDriver.so")))
+config.substitutions.append((
+    "%fake_artifact",
+    sys.executable + " " + os.path.join(config.lpattn_src_root, "runtime",
+                                        "test", "fake_artifact.py")))
 
 # The CUDA toolkit's stub driver (cuInit fails with CUDA_ERROR_STUB_LIBRARY),
 # for the runtime's no-driver tests.

@@ -168,31 +168,30 @@ private:
   }
 };
 
-/// A little-endian float dtype lpattn reads.
+/// A little-endian dtype lpattn reads: the float ones as numbers, the
+/// unsigned ones as storage codes (parseNpyRaw only).
 struct DType {
   StringRef descr;
   unsigned byteSize;
 };
 constexpr DType kDTypes[] = {{"<f2", 2}, {"<f4", 4}, {"<f8", 8}};
+constexpr DType kCodeDTypes[] = {{"<f2", 2}, {"<f4", 4}, {"<f8", 8},
+                                 {"|u1", 1}, {"<u2", 2}};
+
+/// A parsed file: its header and its data bytes (checked against the
+/// shape).
+struct ParsedNpy {
+  NpyHeader header;
+  const DType *dtype;
+  StringRef data;
+  int64_t numElements;
+};
 
 } // namespace
 
-/// Decodes one little-endian element of `byteSize` bytes ('<f2', '<f4' or
-/// '<f8') to T. '<f4' to float is a bit copy (NaN payloads survive).
-template <typename T>
-static T decodeElement(unsigned byteSize, const char *bytes) {
-  if (byteSize == 4)
-    return llvm::bit_cast<float>(endian::read32le(bytes));
-  if (byteSize == 8)
-    return static_cast<T>(llvm::bit_cast<double>(endian::read64le(bytes)));
-  // f16 -> f32 is exact; APFloat keeps us independent of host half support.
-  llvm::APFloat half(llvm::APFloat::IEEEhalf(),
-                     llvm::APInt(16, endian::read16le(bytes)));
-  return half.convertToFloat();
-}
-
-template <typename T>
-static Expected<HostTensorOf<T>> parseNpyAs(StringRef bytes, StringRef source) {
+static Expected<ParsedNpy> parseNpyFile(StringRef bytes, StringRef source,
+                                        llvm::ArrayRef<DType> dtypes,
+                                        StringRef supported) {
   if (!bytes.starts_with(kMagic))
     return npyError(source, "not a .npy file (bad magic; expected "
                             "\"\\x93NUMPY\")");
@@ -224,10 +223,10 @@ static Expected<HostTensorOf<T>> parseNpyAs(StringRef bytes, StringRef source) {
                     "malformed header: " + llvm::toString(header.takeError()));
 
   const DType *dtype = llvm::find_if(
-      kDTypes, [&](const DType &d) { return d.descr == header->descr; });
-  if (dtype == std::end(kDTypes))
+      dtypes, [&](const DType &d) { return d.descr == header->descr; });
+  if (dtype == dtypes.end())
     return npyError(source, "unsupported dtype '" + header->descr +
-                                "' (supported: '<f2', '<f4', '<f8')");
+                                "' (supported: " + supported + ")");
   if (header->fortranOrder)
     return npyError(source, "fortran_order is True; only C-order arrays are "
                             "supported");
@@ -251,13 +250,54 @@ static Expected<HostTensorOf<T>> parseNpyAs(StringRef bytes, StringRef source) {
                         ": the shape needs " + llvm::Twine(numBytes) +
                         " bytes of '" + dtype->descr + "' but the file has " +
                         llvm::Twine(data.size()));
+  return ParsedNpy{std::move(*header), dtype, data, numElements};
+}
 
-  HostTensorOf<T> tensor{header->shape, {}};
-  tensor.data.reserve(numElements);
-  for (int64_t i = 0; i < numElements; ++i)
+/// Decodes one little-endian element of `byteSize` bytes ('<f2', '<f4' or
+/// '<f8') to T. '<f4' to float is a bit copy (NaN payloads survive).
+template <typename T>
+static T decodeElement(unsigned byteSize, const char *bytes) {
+  if (byteSize == 4)
+    return llvm::bit_cast<float>(endian::read32le(bytes));
+  if (byteSize == 8)
+    return static_cast<T>(llvm::bit_cast<double>(endian::read64le(bytes)));
+  // f16 -> f32 is exact; APFloat keeps us independent of host half support.
+  llvm::APFloat half(llvm::APFloat::IEEEhalf(),
+                     llvm::APInt(16, endian::read16le(bytes)));
+  return half.convertToFloat();
+}
+
+template <typename T>
+static Expected<HostTensorOf<T>> parseNpyAs(StringRef bytes, StringRef source) {
+  Expected<ParsedNpy> parsed =
+      parseNpyFile(bytes, source, kDTypes, "'<f2', '<f4', '<f8'");
+  if (!parsed)
+    return parsed.takeError();
+  HostTensorOf<T> tensor{parsed->header.shape, {}};
+  tensor.data.reserve(parsed->numElements);
+  unsigned size = parsed->dtype->byteSize;
+  for (int64_t i = 0; i < parsed->numElements; ++i)
     tensor.data.push_back(
-        decodeElement<T>(dtype->byteSize, data.data() + i * dtype->byteSize));
+        decodeElement<T>(size, parsed->data.data() + i * size));
   return tensor;
+}
+
+Expected<NpyRaw> lpattn::lab::parseNpyRaw(StringRef bytes, StringRef source) {
+  Expected<ParsedNpy> parsed = parseNpyFile(
+      bytes, source, kCodeDTypes, "'<f2', '<f4', '<f8', '|u1', '<u2'");
+  if (!parsed)
+    return parsed.takeError();
+  return NpyRaw{parsed->header.descr, parsed->header.shape,
+                parsed->data.str()};
+}
+
+Expected<NpyRaw> lpattn::lab::readNpyRaw(StringRef path) {
+  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
+      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                  /*RequiresNullTerminator=*/false);
+  if (!buffer)
+    return npyError(path, "cannot read: " + buffer.getError().message());
+  return parseNpyRaw((*buffer)->getBuffer(), path);
 }
 
 Expected<HostTensor> lpattn::lab::parseNpy(StringRef bytes, StringRef source) {
@@ -287,6 +327,57 @@ Expected<HostTensorF64> lpattn::lab::readNpyDouble(StringRef path) {
   return readNpyAs<double>(path);
 }
 
+Expected<std::string> lpattn::lab::encodeNpyRaw(StringRef descr,
+                                                llvm::ArrayRef<int64_t> shape,
+                                                StringRef data) {
+  int64_t numElements = 1;
+  for (int64_t dim : shape) {
+    if (dim < 0)
+      return llvm::createStringError("cannot encode .npy: negative dimension " +
+                                     llvm::Twine(dim));
+    numElements *= dim;
+  }
+  const DType *dtype = llvm::find_if(
+      kCodeDTypes, [&](const DType &d) { return d.descr == descr; });
+  if (dtype == std::end(kCodeDTypes))
+    return llvm::createStringError("cannot encode .npy: unsupported dtype '" +
+                                   descr + "'");
+  if (data.size() != static_cast<uint64_t>(numElements) * dtype->byteSize)
+    return llvm::createStringError(
+        "cannot encode .npy: " + llvm::Twine(data.size() / dtype->byteSize) +
+        " data elements but the shape has " + llvm::Twine(numElements));
+
+  // The dict as numpy's _write_array_header prints it: sorted keys, repr of
+  // the shape tuple, then spare room for the first dimension to grow to 21
+  // digits (GROWTH_AXIS_MAX_DIGITS).
+  std::string header;
+  llvm::raw_string_ostream os(header);
+  os << "{'descr': '" << descr << "', 'fortran_order': False, 'shape': (";
+  for (size_t i = 0; i < shape.size(); ++i)
+    os << (i ? ", " : "") << shape[i];
+  os << (shape.size() == 1 ? ",), }" : "), }");
+  if (!shape.empty())
+    header.append(21 - std::to_string(shape[0]).size(), ' ');
+  // _wrap_header: pad with spaces and a '\n' so that magic + version +
+  // uint16 length + header is a multiple of 64 (a full 64 if already one).
+  size_t unpadded = kMagic.size() + 2 + 2 + header.size() + 1;
+  header.append(64 - unpadded % 64, ' ');
+  header.push_back('\n');
+  if (header.size() > UINT16_MAX)
+    return llvm::createStringError("cannot encode .npy: the header of " +
+                                   llvm::Twine(shape.size()) +
+                                   " dimensions exceeds format 1.0");
+
+  std::string bytes(kMagic);
+  bytes += {'\x01', '\x00'};
+  char length[2];
+  endian::write16le(length, static_cast<uint16_t>(header.size()));
+  bytes.append(length, 2);
+  bytes += header;
+  bytes += data;
+  return bytes;
+}
+
 template <typename T>
 static Expected<std::string> encodeNpyAs(const HostTensorOf<T> &tensor) {
   for (int64_t dim : tensor.shape)
@@ -298,44 +389,17 @@ static Expected<std::string> encodeNpyAs(const HostTensorOf<T> &tensor) {
         "cannot encode .npy: " + llvm::Twine(tensor.data.size()) +
         " data elements but the shape has " +
         llvm::Twine(tensor.numElements()));
-
-  // The dict as numpy's _write_array_header prints it: sorted keys, repr of
-  // the shape tuple, then spare room for the first dimension to grow to 21
-  // digits (GROWTH_AXIS_MAX_DIGITS).
-  std::string header;
-  llvm::raw_string_ostream os(header);
-  os << "{'descr': '" << (sizeof(T) == 4 ? "<f4" : "<f8")
-     << "', 'fortran_order': False, 'shape': (";
-  for (size_t i = 0; i < tensor.shape.size(); ++i)
-    os << (i ? ", " : "") << tensor.shape[i];
-  os << (tensor.shape.size() == 1 ? ",), }" : "), }");
-  if (!tensor.shape.empty())
-    header.append(21 - std::to_string(tensor.shape[0]).size(), ' ');
-  // _wrap_header: pad with spaces and a '\n' so that magic + version +
-  // uint16 length + header is a multiple of 64 (a full 64 if already one).
-  size_t unpadded = kMagic.size() + 2 + 2 + header.size() + 1;
-  header.append(64 - unpadded % 64, ' ');
-  header.push_back('\n');
-  if (header.size() > UINT16_MAX)
-    return llvm::createStringError("cannot encode .npy: the header of " +
-                                   llvm::Twine(tensor.shape.size()) +
-                                   " dimensions exceeds format 1.0");
-
-  std::string bytes(kMagic);
-  bytes += {'\x01', '\x00'};
-  char length[2];
-  endian::write16le(length, static_cast<uint16_t>(header.size()));
-  bytes.append(length, 2);
-  bytes += header;
+  std::string data;
+  data.reserve(tensor.data.size() * sizeof(T));
   for (T value : tensor.data) {
     char element[sizeof(T)];
     if constexpr (sizeof(T) == 4)
       endian::write32le(element, llvm::bit_cast<uint32_t>(value));
     else
       endian::write64le(element, llvm::bit_cast<uint64_t>(value));
-    bytes.append(element, sizeof(T));
+    data.append(element, sizeof(T));
   }
-  return bytes;
+  return encodeNpyRaw(sizeof(T) == 4 ? "<f4" : "<f8", tensor.shape, data);
 }
 
 Expected<std::string> lpattn::lab::encodeNpy(const HostTensor &tensor) {
@@ -363,4 +427,15 @@ Error lpattn::lab::writeNpy(StringRef path, const HostTensor &tensor) {
 
 Error lpattn::lab::writeNpy(StringRef path, const HostTensorF64 &tensor) {
   return writeNpyAs(path, tensor);
+}
+
+Error lpattn::lab::writeNpyRaw(StringRef path, StringRef descr,
+                               llvm::ArrayRef<int64_t> shape, StringRef data) {
+  Expected<std::string> bytes = encodeNpyRaw(descr, shape, data);
+  if (!bytes)
+    return npyError(path, llvm::toString(bytes.takeError()));
+  return llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
+    os << *bytes;
+    return Error::success();
+  });
 }

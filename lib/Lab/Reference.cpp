@@ -105,6 +105,10 @@ lpattn::lab::referenceAttention(const HostTensor &q, const HostTensor &k,
   HostTensorF64 out =
       HostTensorF64::zeros({batch, numQHeads, numQueries, valueDim});
   std::vector<double> logits(numKeys), acc(valueDim);
+  if (options.rowMaxWeight)
+    options.rowMaxWeight->assign(batch * numQHeads * numQueries, 0.0);
+  if (options.rowSecondWeight)
+    options.rowSecondWeight->assign(batch * numQHeads * numQueries, 0.0);
   for (int64_t b = 0; b < batch; ++b) {
     for (int64_t h = 0; h < numQHeads; ++h) {
       const int64_t kvHead = h / groupSize;
@@ -140,6 +144,23 @@ lpattn::lab::referenceAttention(const HostTensor &q, const HostTensor &k,
         }
         for (int64_t d = 0; d < valueDim; ++d)
           out.at(b, h, i, d) = acc[d] / sum * options.vDescale;
+        const int64_t row = (b * numQHeads + h) * numQueries + i;
+        if (options.rowMaxWeight)
+          (*options.rowMaxWeight)[row] = 1.0 / sum;
+        if (options.rowSecondWeight) {
+          // The second-largest logit: the max again if it occurs twice.
+          double second = kNegInf;
+          bool maxSeen = false;
+          for (int64_t j = 0; j < numKeys; ++j) {
+            if (logits[j] == rowMax && !maxSeen) {
+              maxSeen = true;
+              continue;
+            }
+            second = std::max(second, logits[j]);
+          }
+          (*options.rowSecondWeight)[row] =
+              second == kNegInf ? 0.0 : std::exp(second - rowMax) / sum;
+        }
       }
     }
   }

@@ -355,6 +355,18 @@ llvm::Error CPUAttention::compileModule(ModuleOp module,
           checkHostMemory(sig.query, sig.key, sig.value, sig.mask, sig.result,
                           policy, options.maxMemoryBytes))
     return std::move(err);
+  sig.policy = policy;
+  sig.pScale = op.getPScaleAttr().getValueAsDouble();
+  sig.kvOrder = op.getKvOrder();
+  sig.softmax = op.getSoftmax().getVariant();
+  sig.beta = op.getSoftmax().getBetaValue().value_or(0.0);
+  sig.tol = op.getSoftmax().getTolValue().value_or(0.0);
+  sig.tileQ = options.tileQ;
+  sig.tileKV = options.tileKV;
+  if (auto tiles = op.getTileSizesAttr(); tiles && tiles.size() == 2) {
+    sig.tileQ = tiles[0];
+    sig.tileKV = tiles[1];
+  }
   sig.queryFormat = sig.keyFormat = policy.qk;
   sig.valueFormat = policy.v;
   sig.resultFormat = policy.out;

@@ -23,7 +23,7 @@
 // Wrong dtype.
 // RUN: %python %S/Inputs/make_npy.py %t/int.npy 1,2,16,8 --descr '<i4'
 // RUN: not lpattn-run --inputs npy --q-npy %t/int.npy --k-npy %t/k.npy --v-npy %t/v.npy 2>&1 | FileCheck %s --check-prefix=DTYPE
-// DTYPE: lpattn-run: error: {{.*}}int.npy: unsupported dtype '<i4' (supported: '<f2', '<f4', '<f8')
+// DTYPE: lpattn-run: error: {{.*}}int.npy: unsupported dtype '<i4' (supported: '<f2', '<f4', '<f8', '|u1', '<u2')
 //
 // Fortran order.
 // RUN: %python %S/Inputs/make_npy.py %t/fortran.npy 1,2,16,8 --fortran

@@ -27,6 +27,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <memory>
 
 using namespace lpattn;
 namespace cl = llvm::cl;
@@ -100,8 +102,11 @@ static cl::opt<uint64_t> seed("seed", cl::desc("generator seed"), cl::init(0),
                               cl::cat(inputCat));
 static cl::opt<double> delta("delta", cl::desc("sink strength Delta"),
                              cl::init(10.0), cl::cat(inputCat));
-static cl::opt<int64_t> numSinks("sinks", cl::desc("number of sink keys"),
-                                 cl::init(4), cl::cat(inputCat));
+static cl::opt<int64_t> numSinks(
+    "sinks",
+    cl::desc("number of sink keys (with other inputs: the first keys, left "
+             "out of the collapse count)"),
+    cl::init(4), cl::cat(inputCat));
 static cl::opt<double> jitter("jitter", cl::desc("sink jitter stddev"),
                               cl::init(1.0), cl::cat(inputCat));
 static cl::opt<bool> jitterPerHead(
@@ -137,7 +142,11 @@ static cl::opt<float> kDescale("k-descale", cl::desc("K descale"),
                                cl::init(1.0f), cl::cat(inputCat));
 static cl::opt<float> vDescale("v-descale", cl::desc("V descale"),
                                cl::init(1.0f), cl::cat(inputCat));
-static cl::opt<std::string> qFile("q-npy", cl::desc("Q .npy"), cl::cat(inputCat));
+static cl::opt<std::string>
+    qFile("q-npy",
+          cl::desc("Q .npy: float data, or the storage codes of the operand "
+                   "type ('|u1' FP8, '<u2' f16/bf16) as --save-case writes"),
+          cl::cat(inputCat));
 static cl::opt<std::string> kFile("k-npy", cl::desc("K .npy"), cl::cat(inputCat));
 static cl::opt<std::string> vFile("v-npy", cl::desc("V .npy"), cl::cat(inputCat));
 static cl::opt<std::string>
@@ -158,6 +167,17 @@ static cl::opt<uint64_t> maxMemory(
 static cl::opt<bool> printIR("print-mlir",
                              cl::desc("print the attention's MLIR"),
                              cl::init(false), cl::cat(outputCat));
+static cl::opt<bool> noRun(
+    "no-run",
+    cl::desc("with --print-mlir: print the MLIR and stop (nothing is "
+             "compiled, allocated or run)"),
+    cl::init(false), cl::cat(outputCat));
+static cl::opt<std::string> saveCase(
+    "save-case",
+    cl::desc("write a GPU check case to this directory: case.mlir, Q/K/V as "
+             "the kernel consumes them (storage codes), o_cpu.npy, o_ref.npy, "
+             "atol.npy and case.json (docs/gpu-check.md)"),
+    cl::init(""), cl::cat(outputCat));
 
 [[noreturn]] static void fail(const llvm::Twine &message) {
   llvm::errs() << "lpattn-run: error: " << message << "\n";
@@ -353,6 +373,33 @@ static AttentionProblem describedProblem() {
   return p;
 }
 
+/// An --inputs npy tensor for an operand of `format`: float data ('<f2',
+/// '<f4', '<f8') is rounded to the operand type when the attention runs;
+/// storage codes ('|u1' for FP8, '<u2' for f16/bf16, as --save-case writes
+/// them) are the operand's values exactly.
+static lab::HostTensor readInput(const std::string &file, FloatFormat format) {
+  lab::NpyRaw raw = orFail(lab::readNpyRaw(file));
+  if (raw.descr != "|u1" && raw.descr != "<u2")
+    return orFail(lab::readNpy(file));
+  unsigned width = raw.descr == "|u1" ? 1 : 2;
+  if (getBitWidth(format) != 8 * width)
+    fail("'" + file + "' holds '" + raw.descr + "' storage codes, which " +
+         (width == 1 ? "need an f8E4M3FN or f8E5M2 operand"
+                     : "need an f16 or bf16 operand") +
+         "; the operand is " + getFormatName(format));
+  lab::HostTensor t;
+  t.shape = raw.shape;
+  t.data.resize(raw.data.size() / width);
+  for (size_t i = 0; i < t.data.size(); ++i) {
+    uint32_t bits = static_cast<unsigned char>(raw.data[i * width]);
+    if (width == 2)
+      bits |= uint32_t(static_cast<unsigned char>(raw.data[i * width + 1]))
+              << 8;
+    t.data[i] = decode(bits, format);
+  }
+  return t;
+}
+
 /// Inputs of the attention: generated (float, unquantized) or read.
 struct Inputs {
   lab::HostTensor q, k, v;
@@ -371,9 +418,9 @@ static Inputs makeInputs(const CPUAttention::Signature &sig, double param,
   if (gen == "npy") {
     if (qFile.empty() || kFile.empty() || vFile.empty())
       fail("--inputs=npy needs --q-npy, --k-npy and --v-npy");
-    in.q = orFail(lab::readNpy(qFile));
-    in.k = orFail(lab::readNpy(kFile));
-    in.v = orFail(lab::readNpy(vFile));
+    in.q = readInput(qFile, sig.queryFormat);
+    in.k = readInput(kFile, sig.keyFormat);
+    in.v = readInput(vFile, sig.valueFormat);
     return in;
   }
   if (gen == "random") {
@@ -452,12 +499,16 @@ struct Row {
   double sinkExcess = 0;
   lab::ErrorMetrics metrics;
   CPURunResult run;
+  /// For --save-case: the inputs and the float64 reference of the run.
+  std::shared_ptr<Inputs> inputs;
+  std::shared_ptr<lab::HostTensorF64> expected;
 };
 
 /// Runs once and measures the result against the float64 attention of what
 /// ran: the op's own scale, causal flag, mask, descales and GQA grouping.
 static Row runOnce(CPUAttention &attention, const lab::HostTensor *mask,
-                   double param, const std::string &paramName) {
+                   double param, const std::string &paramName,
+                   bool keepData) {
   const CPUAttention::Signature &sig = attention.getSignature();
   Inputs in = makeInputs(sig, param, paramName);
   warnIfNonFinite(in);
@@ -469,7 +520,255 @@ static Row runOnce(CPUAttention &attention, const lab::HostTensor *mask,
   lab::HostTensorF64 expected =
       orFail(referenceFor(sig, in.q, in.k, in.v, mask, descales));
   row.metrics = orFail(lab::computeMetrics(row.run.output, expected));
+  if (keepData) {
+    row.inputs = std::make_shared<Inputs>(std::move(in));
+    row.expected = std::make_shared<lab::HostTensorF64>(std::move(expected));
+  }
   return row;
+}
+
+//===----------------------------------------------------------------------===//
+// --save-case: a GPU check case (docs/gpu-check.md)
+//===----------------------------------------------------------------------===//
+
+/// The tolerance constants of the GPU check (docs/gpu-check.md derives
+/// them): output ulps, the accumulation budget eta (in units of the RMS of
+/// V), and the limits on the MSE, max error and collapse statistics.
+static constexpr double kCaseUlps = 2;
+static constexpr double kCaseEta = 0x1p-8;
+static constexpr double kCaseMseRel = 0.05;
+static constexpr double kCaseMaxErrorFactor = 2;
+static constexpr double kCaseCollapseRel = 0.05;
+
+/// `t` rounded to `format` (RNE, satfinite, as the attention casts its
+/// inputs): the storage bytes (little endian) and the values they hold.
+static std::string encodeCodes(const lab::HostTensor &t, FloatFormat format,
+                               lab::HostTensor &values) {
+  unsigned width = getBitWidth(format) / 8;
+  std::string bytes(t.data.size() * width, '\0');
+  values.shape = t.shape;
+  values.data.resize(t.data.size());
+  for (size_t i = 0; i < t.data.size(); ++i) {
+    uint32_t bits = encodeRNE(t.data[i], format, OverflowMode::SatFinite);
+    std::memcpy(&bytes[i * width], &bits, width); // little endian
+    values.data[i] = decode(bits, format);
+  }
+  return bytes;
+}
+
+static llvm::StringRef storageDescr(FloatFormat format) {
+  switch (getBitWidth(format)) {
+  case 8:
+    return "|u1";
+  case 16:
+    return "<u2";
+  default:
+    return "<f4";
+  }
+}
+
+/// Writes the case of `row` to `dir`: case.mlir; q.npy, k.npy, v.npy as
+/// the kernel consumes them (the inputs rounded to the operand types, as
+/// storage codes); mask.npy; o_cpu.npy (the emulation's O as f32);
+/// o_ref.npy (the float64 reference of the unquantized inputs); atol.npy
+/// (the per-row absolute tolerance); case.json.
+static void writeCase(const std::string &dir,
+                      const CPUAttention::Signature &sig, const Row &row,
+                      const lab::HostTensor *mask,
+                      const std::string &mlirText) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    fail("--save-case=" + dir + ": cannot create the directory: " +
+         ec.message());
+  auto check = [](llvm::Error err) {
+    if (err)
+      fail(llvm::toString(std::move(err)));
+  };
+  auto path = [&](llvm::StringRef name) { return (dir + "/" + name).str(); };
+  check(llvm::writeToOutput(path("case.mlir"), [&](llvm::raw_ostream &os) {
+    os << mlirText;
+    if (!llvm::StringRef(mlirText).ends_with("\n"))
+      os << "\n";
+    return llvm::Error::success();
+  }));
+  const Inputs &in = *row.inputs;
+  lab::HostTensor qv, kv, vv;
+  check(lab::writeNpyRaw(path("q.npy"), storageDescr(sig.queryFormat),
+                         sig.query, encodeCodes(in.q, sig.queryFormat, qv)));
+  check(lab::writeNpyRaw(path("k.npy"), storageDescr(sig.keyFormat), sig.key,
+                         encodeCodes(in.k, sig.keyFormat, kv)));
+  check(lab::writeNpyRaw(path("v.npy"), storageDescr(sig.valueFormat),
+                         sig.value, encodeCodes(in.v, sig.valueFormat, vv)));
+  if (sig.hasMask)
+    check(lab::writeNpy(path("mask.npy"), *mask));
+  check(lab::writeNpy(path("o_cpu.npy"), row.run.output));
+  check(lab::writeNpy(path("o_ref.npy"), *row.expected));
+
+  // The tolerance (docs/gpu-check.md): per output row i,
+  //   atol_i = v_ds (2^-m_p w_i V_max + eta V_rms)
+  // with w_i the largest softmax weight (for the quantized inputs, those the
+  // kernel sees) of a key whose P~ can round differently on the GPU: the
+  // second largest, since the max key has P = 1 exactly in its tile, except
+  // with the bias-corrected softmax (P = exp(m - beta m) < 1 there); m_p the
+  // mantissa bits of the p type; V_max and V_rms the largest and RMS |V|
+  // (quantized).
+  std::array<float, 3> descales{qDescale, kDescale, vDescale};
+  if (!sig.hasDescales)
+    descales = {1, 1, 1};
+  std::vector<double> maxWeight, secondWeight;
+  lab::ReferenceOptions refOptions = getReferenceOptions(sig, mask, descales);
+  refOptions.rowMaxWeight = &maxWeight;
+  refOptions.rowSecondWeight = &secondWeight;
+  bool maxKeyExact = sig.softmax != SoftmaxVariant::BiasCorrected;
+  const std::vector<double> &rowWeight =
+      maxKeyExact ? secondWeight : maxWeight;
+  (void)orFail(lab::referenceAttention(qv, kv, vv, refOptions));
+  double vMax = 0, vSumSq = 0;
+  int64_t vCount = 0;
+  for (float x : vv.data)
+    if (std::isfinite(x)) {
+      vMax = std::max(vMax, double(std::fabs(x)));
+      vSumSq += double(x) * double(x);
+      ++vCount;
+    }
+  double vRms = vCount ? std::sqrt(vSumSq / double(vCount)) : 0.0;
+  double vDs = std::fabs(double(descales[2]));
+  int mantissaBits =
+      int(llvm::APFloat::semanticsPrecision(getSemantics(sig.policy.p))) - 1;
+  double pUlp = std::ldexp(1.0, -mantissaBits);
+  lab::HostTensor atol;
+  atol.shape = {sig.result[0], sig.result[1], sig.result[2]};
+  atol.data.resize(rowWeight.size());
+  double atolMax = 0, atolMin = INFINITY;
+  for (size_t i = 0; i < rowWeight.size(); ++i) {
+    double a = vDs * (pUlp * rowWeight[i] * vMax + kCaseEta * vRms);
+    // Rounded up to float, so that the bound is never tightened.
+    float f = static_cast<float>(a);
+    if (double(f) < a)
+      f = std::nextafter(f, INFINITY);
+    atol.data[i] = f;
+    atolMax = std::max(atolMax, double(f));
+    atolMin = std::min(atolMin, double(f));
+  }
+  check(lab::writeNpy(path("atol.npy"), atol));
+
+  auto num = [](double x) -> llvm::json::Value {
+    if (std::isfinite(x))
+      return x;
+    return nullptr;
+  };
+  auto name = [](FloatFormat f) { return getFormatName(f).str(); };
+  const lab::ErrorMetrics &m = row.metrics;
+  llvm::json::Object inputs{{"generator", generator.getValue()},
+                            {"seed", int64_t(seed)}};
+  if (generator == "sinks") {
+    inputs["delta"] = double(delta);
+    inputs["sinks"] = int64_t(numSinks);
+    inputs["jitter"] = double(jitter);
+    inputs["jitter_per_head"] = bool(jitterPerHead);
+    inputs["sink_excess"] = row.sinkExcess;
+  } else if (generator == "npy") {
+    inputs["q"] = qFile.getValue();
+    inputs["k"] = kFile.getValue();
+    inputs["v"] = vFile.getValue();
+    if (numSinks.getNumOccurrences())
+      inputs["sinks"] = int64_t(numSinks);
+  }
+  llvm::json::Object root{
+      {"format", "lpattn-gpu-case"},
+      {"version", 1},
+      {"mlir", "case.mlir"},
+      {"query", llvm::json::Array(sig.query)},
+      {"key", llvm::json::Array(sig.key)},
+      {"value", llvm::json::Array(sig.value)},
+      {"result", llvm::json::Array(sig.result)},
+      {"dtypes",
+       llvm::json::Object{{"q", name(sig.queryFormat)},
+                          {"k", name(sig.keyFormat)},
+                          {"v", name(sig.valueFormat)},
+                          {"o", name(sig.resultFormat)}}},
+      {"files",
+       llvm::json::Object{
+           {"q", "q.npy"},
+           {"k", "k.npy"},
+           {"v", "v.npy"},
+           {"mask", sig.hasMask ? llvm::json::Value("mask.npy")
+                                : llvm::json::Value(nullptr)},
+           {"o_cpu", "o_cpu.npy"},
+           {"o_ref", "o_ref.npy"},
+           {"atol", "atol.npy"}}},
+      {"has_descales", sig.hasDescales},
+      {"has_mask", sig.hasMask},
+      {"descales", llvm::json::Object{{"q", double(descales[0])},
+                                      {"k", double(descales[1])},
+                                      {"v", double(descales[2])}}},
+      {"policy",
+       llvm::json::Object{
+           {"qk", name(sig.policy.qk)},
+           {"score", name(sig.policy.score)},
+           {"p", name(sig.policy.p)},
+           {"v", name(sig.policy.v)},
+           {"acc", name(sig.policy.acc)},
+           {"out", name(sig.policy.out)},
+           {"overflow",
+            std::string(stringifyOverflowMode(sig.policy.overflow))}}},
+      {"safeguards",
+       llvm::json::Object{
+           {"scale", sig.softmaxScale},
+           {"p_scale", sig.pScale},
+           {"kv_order", std::string(stringifyKVOrder(sig.kvOrder))},
+           {"softmax",
+            llvm::json::Object{
+                {"variant", std::string(stringifySoftmaxVariant(sig.softmax))},
+                {"beta", sig.beta},
+                {"tol", sig.tol}}},
+           {"causal", sig.causal}}},
+      {"tiles", llvm::json::Array{sig.tileQ, sig.tileKV}},
+      {"inputs", std::move(inputs)},
+      {"cpu",
+       llvm::json::Object{{"mse", num(m.mse)},
+                          {"mean_error", num(m.meanError)},
+                          {"bias_t", num(m.biasT)},
+                          {"max_abs_error", num(m.maxAbsError)},
+                          {"relative_rmse", num(m.relativeRMSE)},
+                          {"nan", m.numNaN},
+                          {"inf", m.numInf},
+                          {"ref_non_finite", m.numReferenceNonFinite},
+                          {"collapsed", row.run.collapsed},
+                          {"positive", row.run.positive},
+                          {"collapse_fraction", row.run.collapseFraction()},
+                          {"seconds", row.run.seconds}}},
+      {"tolerance",
+       llvm::json::Object{
+           {"rule", "|gpu - cpu| <= ulps * ulp_out(|cpu|) + atol[row]; "
+                    "atol[row] = v_descale * (p_rel_ulp * row_weight * "
+                    "v_max + eta * v_rms); |mse_gpu / mse_cpu - 1| <= "
+                    "mse_rel; max_err_gpu <= max_error_factor * "
+                    "max_err_cpu + ulps * ulp_out(max|ref|); "
+                    "|collapse_gpu - collapse_cpu| <= collapse_rel * "
+                    "max(collapse_cpu, 0.01)"},
+           {"doc", "docs/gpu-check.md"},
+           {"out", name(sig.resultFormat)},
+           {"ulps", kCaseUlps},
+           {"eta", kCaseEta},
+           {"p_mantissa_bits", int64_t(mantissaBits)},
+           {"p_rel_ulp", pUlp},
+           {"row_weight", maxKeyExact ? "second largest softmax weight"
+                                      : "largest softmax weight"},
+           {"v_max", vMax},
+           {"v_rms", vRms},
+           {"v_descale", vDs},
+           {"row_atol", "atol.npy"},
+           {"atol_max", atolMax},
+           {"atol_min", std::isfinite(atolMin) ? atolMin : 0.0},
+           {"mse_rel", kCaseMseRel},
+           {"max_error_factor", kCaseMaxErrorFactor},
+           {"collapse_rel", kCaseCollapseRel}}}};
+  if (sig.hasMask)
+    root["mask_shape"] = llvm::json::Array(sig.mask);
+  check(llvm::writeToOutput(path("case.json"), [&](llvm::raw_ostream &os) {
+    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
+    return llvm::Error::success();
+  }));
 }
 
 int main(int argc, char **argv) {
@@ -506,6 +805,11 @@ int main(int argc, char **argv) {
   }
 
   checkOptions();
+  if (!saveCase.empty() && !sweep.empty())
+    fail("--save-case=" + saveCase + ": a case is one run; it takes no "
+         "--sweep");
+  if (noRun && !printIR)
+    fail("--no-run stops after --print-mlir; give --print-mlir too");
   std::vector<double> params{0.0};
   if (!paramName.empty())
     params = sweepPoints(paramName, start, stop, step);
@@ -527,8 +831,8 @@ int main(int argc, char **argv) {
   // .npy inputs give the problem its shape.
   if (generator == "npy" && !fromFile && !qFile.empty() &&
       !kFile.empty() && !vFile.empty()) {
-    lab::HostTensor q = orFail(lab::readNpy(qFile));
-    lab::HostTensor k = orFail(lab::readNpy(kFile));
+    lab::NpyRaw q = orFail(lab::readNpyRaw(qFile));
+    lab::NpyRaw k = orFail(lab::readNpyRaw(kFile));
     if (q.shape.size() != 4 || k.shape.size() != 4)
       fail("--q-npy and --k-npy must be 4-D [B, H, N, D]; got " +
            lab::formatShape(q.shape) + " and " + lab::formatShape(k.shape));
@@ -540,9 +844,14 @@ int main(int argc, char **argv) {
     headDim = q.shape[3], kvHeads = k.shape[1], nk = k.shape[2];
   }
 
-  int64_t sinkKeys = generator == "sinks" ? int64_t(numSinks) : 0;
+  // The first --sinks keys are left out of the collapse count: the sink
+  // generator's, or those of .npy inputs that hold sinks (--sinks given).
+  int64_t sinkKeys = generator == "sinks" || numSinks.getNumOccurrences()
+                         ? int64_t(numSinks)
+                         : 0;
   std::vector<Row> rows;
   std::unique_ptr<CPUAttention> attention;
+  std::string caseMLIR; // the attention's MLIR, for --save-case
   auto compile = [&](double s) {
     CPUCompileOptions options;
     options.collapseSinkKeys = sinkKeys;
@@ -552,13 +861,21 @@ int main(int argc, char **argv) {
     if (!fromFile) {
       AttentionProblem problem = describedProblem();
       problem.pScale = s;
-      checkProblemSize(problem);
+      if (!noRun)
+        checkProblemSize(problem);
+      if (printIR || !saveCase.empty())
+        caseMLIR = problem.toMLIR();
       if (printIR)
-        llvm::outs() << problem.toMLIR() << "\n";
+        llvm::outs() << caseMLIR << "\n";
+      if (noRun)
+        std::exit(0);
       attention = orFail(CPUAttention::compile(problem, options));
     } else {
+      caseMLIR = mlirText;
       if (printIR)
         llvm::outs() << mlirText << "\n";
+      if (noRun)
+        std::exit(0);
       attention = orFail(CPUAttention::compile(mlirText, options));
     }
   };
@@ -575,8 +892,8 @@ int main(int argc, char **argv) {
       fail("the attention has a mask operand: give it with --mask-npy");
     if (!sig.hasMask && mask)
       fail("--mask-npy: the attention has no mask operand");
-    rows.push_back(
-        runOnce(*attention, mask ? &*mask : nullptr, param, paramName));
+    rows.push_back(runOnce(*attention, mask ? &*mask : nullptr, param,
+                           paramName, !saveCase.empty()));
     if (params.size() > 1)
       llvm::errs() << llvm::format("\r[%zu/%zu] %s = %g", i + 1,
                                    params.size(), paramName.c_str(), param);
@@ -587,6 +904,9 @@ int main(int argc, char **argv) {
   if (!outNpy.empty())
     if (llvm::Error err = lab::writeNpy(outNpy, rows.back().run.output))
       fail(llvm::toString(std::move(err)));
+  if (!saveCase.empty())
+    writeCase(saveCase, attention->getSignature(), rows.back(),
+              mask ? &*mask : nullptr, caseMLIR);
 
   const CPUAttention::Signature &sig = attention->getSignature();
   if (json) {

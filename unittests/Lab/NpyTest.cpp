@@ -415,3 +415,33 @@ TEST(NpyTest, FileAndEncodeErrors) {
 }
 
 } // namespace
+
+TEST(NpyTest, RawStorageCodes) {
+  // FP8 codes as '|u1' and f16/bf16 codes as '<u2', byte for byte as
+  // numpy.save writes uint8 and uint16 arrays.
+  std::string u1("\x01\x02\xff\x80\x00\x7f", 6);
+  llvm::Expected<std::string> bytes = encodeNpyRaw("|u1", {2, 3}, u1);
+  ASSERT_TRUE(static_cast<bool>(bytes)) << llvm::toString(bytes.takeError());
+  EXPECT_EQ(bytes->substr(0, 70).find("{'descr': '|u1', 'fortran_order': "
+                                      "False, 'shape': (2, 3), }"),
+            10u);
+  EXPECT_EQ(bytes->size() % 64, 6u);
+  llvm::Expected<NpyRaw> raw = parseNpyRaw(*bytes);
+  ASSERT_TRUE(static_cast<bool>(raw)) << llvm::toString(raw.takeError());
+  EXPECT_EQ(raw->descr, "|u1");
+  EXPECT_EQ(raw->shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(raw->data, u1);
+  // A float file reads raw too, as its bytes.
+  llvm::Expected<std::string> f4 = encodeNpy(HostTensor{{2}, {1.0f, 2.0f}});
+  llvm::Expected<NpyRaw> rawF4 = parseNpyRaw(*f4);
+  ASSERT_TRUE(static_cast<bool>(rawF4));
+  EXPECT_EQ(rawF4->descr, "<f4");
+  EXPECT_EQ(rawF4->data.size(), 8u);
+  // The float readers refuse codes; sizes must agree.
+  EXPECT_EQ(llvm::toString(parseNpy(*bytes, "c.npy").takeError()),
+            "c.npy: unsupported dtype '|u1' (supported: '<f2', '<f4', '<f8')");
+  EXPECT_EQ(llvm::toString(encodeNpyRaw("<u2", {2}, "abc").takeError()),
+            "cannot encode .npy: 1 data elements but the shape has 2");
+  EXPECT_EQ(llvm::toString(encodeNpyRaw("<i4", {1}, "abcd").takeError()),
+            "cannot encode .npy: unsupported dtype '<i4'");
+}

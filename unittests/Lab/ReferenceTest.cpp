@@ -164,6 +164,36 @@ TEST(ReferenceTest, MaskedKeysAreIgnored) {
   EXPECT_EQ(out.at(0, 1, 2, 1), 0.0);
 }
 
+TEST(ReferenceTest, RowWeights) {
+  // The hand case at scale 1: row 0 has logits (2, 0), weights
+  // e^2 / (e^2 + 1) and 1 / (e^2 + 1); row 1 has (0, 0), a tie: both 1/2.
+  HandCase in;
+  std::vector<double> maxWeight, secondWeight;
+  ReferenceOptions options;
+  options.scale = 1.0;
+  options.rowMaxWeight = &maxWeight;
+  options.rowSecondWeight = &secondWeight;
+  attend(in.q, in.k, in.v, options);
+  double e2 = std::exp(2.0);
+  ASSERT_EQ(maxWeight.size(), 2u);
+  EXPECT_DOUBLE_EQ(maxWeight[0], e2 / (e2 + 1));
+  EXPECT_DOUBLE_EQ(secondWeight[0], 1 / (e2 + 1));
+  EXPECT_DOUBLE_EQ(maxWeight[1], 0.5);
+  EXPECT_DOUBLE_EQ(secondWeight[1], 0.5);
+  // Causal (bottom-right): row 0 sees key 0 only, so there is no second
+  // key; a row with no visible key has weights 0.
+  options.causal = true;
+  attend(in.q, in.k, in.v, options);
+  EXPECT_DOUBLE_EQ(maxWeight[0], 1.0);
+  EXPECT_DOUBLE_EQ(secondWeight[0], 0.0);
+  HostTensor q3{{1, 1, 3, 2}, {1, 0, 0, 0, 0, 0}};
+  attend(q3, in.k, in.v, options);
+  ASSERT_EQ(maxWeight.size(), 3u);
+  EXPECT_EQ(maxWeight[0], 0.0);
+  EXPECT_EQ(secondWeight[0], 0.0);
+  EXPECT_EQ(maxWeight[1], 1.0);
+}
+
 TEST(ReferenceTest, ShapeMismatchesAreErrors) {
   HostTensor q = HostTensor::zeros({1, 4, 3, 8});
   HostTensor k = HostTensor::zeros({1, 2, 5, 8});

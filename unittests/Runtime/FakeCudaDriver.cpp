@@ -8,6 +8,7 @@
 
 #include "FakeCudaDriver.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -129,6 +130,28 @@ int cuLaunchKernelEx(const LaunchConfig *c, void *, void **params, void **) {
   }
   for (int i = 0; i < state.paramsToRecord && i < 16; ++i)
     std::memcpy(&state.paramBytes[i], params[i], 8);
+  // LPATTN_FAKE_CUDA_OUTPUT=INDEX:FILE: the "kernel" writes FILE's bytes to
+  // the device pointer of parameter INDEX (lpattn-gpu-run's tests give it an
+  // output to check).
+  if (const char *spec = std::getenv("LPATTN_FAKE_CUDA_OUTPUT")) {
+    const char *colon = std::strchr(spec, ':');
+    if (!colon)
+      return 1;
+    int index = std::atoi(spec);
+    unsigned long long dst = 0;
+    std::memcpy(&dst, params[index], sizeof(dst));
+    if (std::FILE *f = std::fopen(colon + 1, "rb")) {
+      char buffer[65536];
+      size_t n, at = 0;
+      while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) {
+        std::memcpy(reinterpret_cast<char *>(dst) + at, buffer, n);
+        at += n;
+      }
+      std::fclose(f);
+    } else {
+      return 1;
+    }
+  }
   return 0;
 }
 int cuMemAlloc_v2(unsigned long long *p, size_t bytes) {
@@ -156,9 +179,13 @@ int cuTensorMapEncodeTiled(void *map, int type, unsigned rank, void *,
                            const uint64_t *dims, const uint64_t *strides,
                            const uint32_t *box, const uint32_t *elemStrides,
                            int interleave, int swizzle, int l2, int oob) {
-  if (state.tensorMapCalls >= 8 || rank < 1 || rank > 5)
+  if (rank < 1 || rank > 5)
     return 1;
-  FakeTensorMapCall &c = state.tensorMaps[state.tensorMapCalls++];
+  // The first 8 calls are recorded; later ones (a benchmark's launches)
+  // are counted.
+  static FakeTensorMapCall spare;
+  int slot = state.tensorMapCalls++;
+  FakeTensorMapCall &c = slot < 8 ? state.tensorMaps[slot] : spare;
   c.dataType = type;
   c.rank = rank;
   for (unsigned i = 0; i < rank; ++i) {

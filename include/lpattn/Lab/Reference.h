@@ -14,6 +14,7 @@
 #include "llvm/Support/Error.h"
 
 #include <optional>
+#include <vector>
 
 namespace lpattn::lab {
 
@@ -29,6 +30,15 @@ struct ReferenceOptions {
   /// Optional additive mask [B or 1, Hq or 1, Nq, Nk] added to the scaled
   /// logits; -inf hides a key. Entries must be finite or -inf.
   const HostTensor *mask = nullptr;
+  /// If set, receives the largest softmax weight of every output row (B *
+  /// Hq * Nq entries, row-major): max_j p_j / sum_j p_j = 1 / sum_j p_j,
+  /// since the row's max logit has p = 1; 0 for a row with no visible key.
+  /// (The GPU check's tolerance, docs/gpu-check.md.)
+  std::vector<double> *rowMaxWeight = nullptr;
+  /// If set, receives the second-largest softmax weight of every row (the
+  /// largest again when two logits tie at the max; 0 with fewer than two
+  /// visible keys).
+  std::vector<double> *rowSecondWeight = nullptr;
 };
 
 /// Attention of Q [B, Hq, Nq, D], K [B, Hkv, Nk, D], V [B, Hkv, Nk, Dv] in

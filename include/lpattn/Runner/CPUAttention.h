@@ -144,6 +144,17 @@ public:
     /// GQA follows from the shapes; the mask and descales are run inputs.
     double softmaxScale = 0.0;
     bool causal = false;
+    /// The rest of the op's numerics, as compiled (a launcher or a case
+    /// file states them; the run needs only the above): its policy, P
+    /// scale, KV order, softmax variant (beta and tol where the variant has
+    /// them, else 0) and the tile sizes the lowering used (the op's `tiles`,
+    /// else the compile options').
+    PrecisionPolicy policy;
+    double pScale = 1.0;
+    KVOrder kvOrder = KVOrder::Forward;
+    SoftmaxVariant softmax = SoftmaxVariant::Standard;
+    double beta = 0.0, tol = 0.0;
+    int64_t tileQ = 0, tileKV = 0;
   };
   const Signature &getSignature() const { return signature; }
 
