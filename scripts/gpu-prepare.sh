@@ -49,7 +49,18 @@ run=$bin/lpattn-run
 info=$bin/lpattn-rt-info
 compiler=${LPATTN_COMPILE:-$bin/lpattn-compile}
 bc=${LPATTN_GPU_BC:-128}
-br=128
+# tile-q 64: one consumer warpgroup's rows (lpattn-check-sm90); head dim 256
+# uses Bc = 64 (its S, P and O must fit a consumer's registers).
+br=64
+bc_for() { if [ "$1" = 256 ]; then echo 64; else echo "$bc"; fi; }
+head_dim_of() {
+  local prev=""
+  for a in "$@"; do
+    [ "$prev" = --head-dim ] && { echo "$a"; return; }
+    prev=$a
+  done
+  echo 128
+}
 read -r -a compile_flags <<<"${LPATTN_COMPILE_FLAGS:-}"
 
 [ -x "$run" ] || die "$run does not exist: build the project first (bash scripts/build.sh)"
@@ -96,7 +107,9 @@ compile() {
   fi
   # The kernel's KV tile must be the one the CPU emulation used (the online
   # softmax and the P-Cast collapse depend on it); PTX dropped unless kept.
-  if ! python3 - "$dir/attn.json" "$bc" "$keep_ptx" <<'EOF' >>"$dir/compile.log" 2>&1; then
+  local dir_bc
+  dir_bc=$(cat "$dir/tile-kv" 2>/dev/null || echo "$bc")
+  if ! python3 - "$dir/attn.json" "$dir_bc" "$keep_ptx" <<'EOF' >>"$dir/compile.log" 2>&1; then
 import json, os, sys
 path, bc, keep = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
 with open(path) as f:
@@ -127,7 +140,10 @@ case_() {
   count=$((count + 1))
   echo "[$count] $name"
   mkdir -p "$dir"
-  "$run" --tile-q $br --tile-kv "$bc" --inputs random --seed "$seed" \
+  local case_bc
+  case_bc=$(bc_for "$(head_dim_of "$@")")
+  echo "$case_bc" >"$dir/tile-kv"
+  "$run" --tile-q $br --tile-kv "$case_bc" --inputs random --seed "$seed" \
     --out-type bf16 --score-type f32 --acc-type f32 "$@" \
     --save-case "$dir" --json >"$dir/cpu.json" ||
     die "lpattn-run failed for $name"
@@ -225,11 +241,12 @@ if [ $speed = 1 ]; then
           count=$((count + 1))
           echo "[$count] $name"
           mkdir -p "$dir"
+          bc_for $d >"$dir/tile-kv"
           if [ $variant = robust ]; then flags=("${rob[@]}"); else flags=(--p-scale 1 --reverse=false); fi
           causal=()
           [ $mode = causal ] && causal=(--causal)
           "$run" --batch $((16384 / n)) --heads $((2048 / d)) --nq $n --nk $n \
-            --head-dim $d --tile-q $br --tile-kv "$bc" "${e4m3[@]}" \
+            --head-dim $d --tile-q $br --tile-kv "$(bc_for $d)" "${e4m3[@]}" \
             --out-type bf16 "${flags[@]}" "${causal[@]}" --print-mlir --no-run \
             >"$dir/case.mlir" || die "lpattn-run failed for $name"
           printf '{"head_dim": %d, "seq_len": %d, "batch": %d, "heads": %d, "causal": %s, "variant": "%s"}\n' \
@@ -272,7 +289,7 @@ for line in open(listing):
     entries[kind].append(e)
 manifest = {"format": "lpattn-gpu-check", "version": 1,
             "created": time.strftime("%Y-%m-%d %H:%M:%S"), "commit": commit,
-            "tiles": [128, int(bc)], "compiled": compiled == "1",
+            "tiles": [64, int(bc)], "compiled": compiled == "1",
             "cases": entries["case"], "sinks": entries["sinks"],
             "speed": entries["speed"]}
 with open(os.path.join(out, "manifest.json"), "w") as f:

@@ -80,10 +80,17 @@ MLIR_CAPI_EXPORTED int64_t lpattnCPUAttentionGetNumElements(
 MLIR_CAPI_EXPORTED bool lpattnCPUAttentionHasMask(LPAttnCPUAttention attention);
 MLIR_CAPI_EXPORTED bool
 lpattnCPUAttentionHasDescales(LPAttnCPUAttention attention);
+/// Whether its descales are per (batch, KV head): three tensor<B x Hkv x f32>
+/// (FlashAttention-3's form) rather than three f32 scalars. B is dim 0 of
+/// the query, Hkv dim 1 of the key.
+MLIR_CAPI_EXPORTED bool
+lpattnCPUAttentionHasPerHeadDescales(LPAttnCPUAttention attention);
 
 /// Runs the compiled attention: reads `query`, `key`, `value` (and `mask`,
-/// required iff the op has one, else ignored; `descales` = {q_ds, k_ds, v_ds},
-/// used iff the op has descales, NULL for {1, 1, 1}) and writes `output`
+/// required iff the op has one, else ignored; `descales`, used iff the op has
+/// descales, NULL for all ones: {q_ds, k_ds, v_ds} for per-tensor descales,
+/// or 3 * B * Hkv floats for per-head ones, q_ds [B, Hkv] then k_ds then v_ds,
+/// each row-major) and writes `output`
 /// (lpattnCPUAttentionGetNumElements(.., LPAttnTensorOutput) floats). The
 /// buffers stay the caller's. On failure nothing is written to `output`.
 MLIR_CAPI_EXPORTED MlirLogicalResult lpattnCPUAttentionRun(

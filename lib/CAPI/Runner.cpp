@@ -107,6 +107,11 @@ bool lpattnCPUAttentionHasDescales(LPAttnCPUAttention attention) {
          unwrap(attention)->getSignature().hasDescales;
 }
 
+bool lpattnCPUAttentionHasPerHeadDescales(LPAttnCPUAttention attention) {
+  return !lpattnCPUAttentionIsNull(attention) &&
+         unwrap(attention)->getSignature().perHeadDescales;
+}
+
 /// A host tensor of `shape` holding a copy of the caller's `data`.
 static lab::HostTensor copyIn(const std::vector<int64_t> &shape,
                               const float *data) {
@@ -142,9 +147,16 @@ MlirLogicalResult lpattnCPUAttentionRun(LPAttnCPUAttention attention,
   lab::HostTensor m;
   if (sig.hasMask)
     m = copyIn(sig.mask, mask);
-  std::array<float, 3> ds = {1.0f, 1.0f, 1.0f};
-  if (descales)
-    ds = {descales[0], descales[1], descales[2]};
+  RunDescales ds;
+  if (descales && sig.perHeadDescales) {
+    // q_ds, k_ds, v_ds: [B, Hkv] each, one after the other.
+    int64_t n = lab::HostTensor::countElements(sig.descale);
+    ds = RunDescales({copyIn(sig.descale, descales),
+                      copyIn(sig.descale, descales + n),
+                      copyIn(sig.descale, descales + 2 * n)});
+  } else if (descales) {
+    ds = RunDescales({descales[0], descales[1], descales[2]});
+  }
   auto result =
       unwrap(attention)->run(q, k, v, sig.hasMask ? &m : nullptr, ds);
   if (!result) {

@@ -86,11 +86,38 @@ static Error checkShapes(const HostTensor &q, const HostTensor &k,
   return Error::success();
 }
 
+/// Per-(batch, KV head) descales: all three or none, each [B, Hkv].
+static Error checkHeadDescales(const ReferenceOptions &options, int64_t batch,
+                               int64_t numKVHeads) {
+  const HostTensor *ds[] = {options.qHeadDescale, options.kHeadDescale,
+                            options.vHeadDescale};
+  int given = int(bool(ds[0])) + int(bool(ds[1])) + int(bool(ds[2]));
+  if (given == 0)
+    return Error::success();
+  if (given != 3)
+    return shapeError("per-(batch, KV head) descales are all three (q, k, "
+                      "v) or none");
+  const char *names[] = {"q", "k", "v"};
+  for (int i = 0; i < 3; ++i) {
+    const HostTensor &t = *ds[i];
+    if (t.shape != std::vector<int64_t>{batch, numKVHeads} ||
+        t.data.size() != size_t(batch * numKVHeads))
+      return shapeError(llvm::Twine(names[i]) +
+                        " per-head descale has shape " + formatShape(t.shape) +
+                        " (" + llvm::Twine(t.data.size()) +
+                        " values); it must be [B, Hkv] = " +
+                        formatShape({batch, numKVHeads}));
+  }
+  return Error::success();
+}
+
 Expected<HostTensorF64>
 lpattn::lab::referenceAttention(const HostTensor &q, const HostTensor &k,
                                 const HostTensor &v,
                                 const ReferenceOptions &options) {
   if (Error err = checkShapes(q, k, v, options.mask))
+    return std::move(err);
+  if (Error err = checkHeadDescales(options, q.shape[0], k.shape[1]))
     return std::move(err);
   const HostTensor *mask = options.mask;
   const int64_t batch = q.shape[0], numQHeads = q.shape[1],
@@ -99,7 +126,13 @@ lpattn::lab::referenceAttention(const HostTensor &q, const HostTensor &k,
   const int64_t groupSize = numQHeads / k.shape[1];
   const double scale =
       options.scale.value_or(getExactDefaultSoftmaxScale(headDim));
-  const double logitScale = scale * options.qDescale * options.kDescale;
+  const bool perHead = options.qHeadDescale != nullptr;
+  const int64_t numKVHeads = k.shape[1];
+  // Descale `t` (or the per-tensor `perTensor`) of batch b, KV head h.
+  auto descale = [&](const HostTensor *t, double perTensor, int64_t b,
+                     int64_t h) {
+    return perHead ? double(t->data[b * numKVHeads + h]) : perTensor;
+  };
   constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
   HostTensorF64 out =
@@ -112,6 +145,11 @@ lpattn::lab::referenceAttention(const HostTensor &q, const HostTensor &k,
   for (int64_t b = 0; b < batch; ++b) {
     for (int64_t h = 0; h < numQHeads; ++h) {
       const int64_t kvHead = h / groupSize;
+      const double logitScale =
+          scale * descale(options.qHeadDescale, options.qDescale, b, kvHead) *
+          descale(options.kHeadDescale, options.kDescale, b, kvHead);
+      const double vDescale =
+          descale(options.vHeadDescale, options.vDescale, b, kvHead);
       for (int64_t i = 0; i < numQueries; ++i) {
         double rowMax = kNegInf;
         bool anyVisible = false;
@@ -143,7 +181,7 @@ lpattn::lab::referenceAttention(const HostTensor &q, const HostTensor &k,
             acc[d] += p * double(v.at(b, kvHead, j, d));
         }
         for (int64_t d = 0; d < valueDim; ++d)
-          out.at(b, h, i, d) = acc[d] / sum * options.vDescale;
+          out.at(b, h, i, d) = acc[d] / sum * vDescale;
         const int64_t row = (b * numQHeads + h) * numQueries + i;
         if (options.rowMaxWeight)
           (*options.rowMaxWeight)[row] = 1.0 / sum;

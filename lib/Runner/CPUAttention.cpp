@@ -58,7 +58,8 @@ OwningOpRef<ModuleOp> AttentionProblem::buildModule(MLIRContext &ctx) const {
   int64_t dv = valueDim ? valueDim : headDim;
   // The arguments in the order of the calling convention (KernelABI.h).
   SmallVector<Type> args;
-  for (KernelArg arg : KernelSignature{mask, descales, false}.arguments()) {
+  KernelSignature signature{mask, descales, false, descalesPerHead};
+  for (KernelArg arg : signature.arguments()) {
     switch (arg) {
     case KernelArg::Query:
       args.push_back(tensorOf(&ctx, {batch, qHeads, qLen, headDim}, policy.qk));
@@ -76,7 +77,10 @@ OwningOpRef<ModuleOp> AttentionProblem::buildModule(MLIRContext &ctx) const {
     case KernelArg::QueryDescale:
     case KernelArg::KeyDescale:
     case KernelArg::ValueDescale:
-      args.push_back(b.getF32Type());
+      if (descalesPerHead)
+        args.push_back(tensorOf(&ctx, {batch, kvHeads}, FloatFormat::F32));
+      else
+        args.push_back(b.getF32Type());
       break;
     case KernelArg::CollapseStats:
       break; // appended by lpattn-count-collapse
@@ -344,6 +348,14 @@ llvm::Error CPUAttention::compileModule(ModuleOp module,
   if (sig.hasMask)
     sig.mask = shapeOf(op.getMask().getType());
   sig.hasDescales = !op.getDescales().empty();
+  sig.perHeadDescales = op.hasPerHeadDescales();
+  if (sig.perHeadDescales) {
+    sig.descale = shapeOf(op.getDescales()[0].getType());
+    if (llvm::any_of(sig.descale, ShapedType::isDynamic))
+      return llvm::createStringError(
+          "the per-(batch, KV head) descales must have a static shape [B, "
+          "Hkv] to run on the CPU");
+  }
   sig.countsCollapse = options.collapseSinkKeys.has_value();
   sig.softmaxScale = op.getSoftmaxScaleAttr().getValueAsDouble();
   sig.causal = op.getCausal();
@@ -396,6 +408,17 @@ namespace {
 struct HostBuffer {
   std::vector<uint8_t> bytes;
   StridedMemRefType<char, 4> desc4;
+  StridedMemRefType<char, 2> desc2;
+
+  /// An identity-layout 2-D descriptor of `bytes` (per-head descales).
+  void setup2(llvm::ArrayRef<int64_t> shape) {
+    desc2.basePtr = desc2.data = reinterpret_cast<char *>(bytes.data());
+    desc2.offset = 0;
+    desc2.sizes[0] = shape[0];
+    desc2.sizes[1] = shape[1];
+    desc2.strides[0] = shape[1];
+    desc2.strides[1] = 1;
+  }
 
   /// An identity-layout 4-D descriptor of `bytes`.
   void setup4(llvm::ArrayRef<int64_t> shape) {
@@ -427,7 +450,7 @@ std::vector<uint8_t> encodeAll(llvm::ArrayRef<float> values,
 llvm::Expected<CPURunResult>
 CPUAttention::run(const lab::HostTensor &q, const lab::HostTensor &k,
                   const lab::HostTensor &v, const lab::HostTensor *mask,
-                  std::array<float, 3> descales) {
+                  const RunDescales &descales) {
   const Signature &sig = signature;
   auto check = [](const char *name, const lab::HostTensor &t,
                   const std::vector<int64_t> &shape) -> llvm::Error {
@@ -451,7 +474,36 @@ CPUAttention::run(const lab::HostTensor &q, const lab::HostTensor &k,
       return std::move(err);
   }
 
+  // Per-head descale values: [B, Hkv] each, for an op that takes them.
+  if (descales.perHead && !sig.perHeadDescales)
+    return llvm::createStringError(
+        std::string("per-(batch, KV head) descales were given, but the "
+                    "compiled attention takes ") +
+        (sig.hasDescales ? "f32 scalar descales" : "no descales"));
+  if (descales.perHead) {
+    const char *names[] = {"q_ds", "k_ds", "v_ds"};
+    for (int i = 0; i < 3; ++i)
+      if (auto err = check(names[i], (*descales.perHead)[i], sig.descale))
+        return std::move(err);
+  }
+
   HostBuffer qb, kb, vb, mb;
+  std::array<HostBuffer, 3> dsb;
+  if (sig.perHeadDescales) {
+    // f32 [B, Hkv] each, row-major; per-tensor values fill every entry.
+    int64_t n = lab::HostTensor::countElements(sig.descale);
+    for (unsigned i = 0; i < 3; ++i) {
+      dsb[i].bytes.resize(n * sizeof(float));
+      for (int64_t j = 0; j < n; ++j) {
+        float x = descales.at(i, j / sig.descale[1], j % sig.descale[1]);
+        std::memcpy(dsb[i].bytes.data() + j * sizeof(float), &x,
+                    sizeof(float));
+      }
+      dsb[i].setup2(sig.descale);
+    }
+  }
+  float scalarDescales[3] = {descales.perTensor[0], descales.perTensor[1],
+                             descales.perTensor[2]};
   qb.bytes = encodeAll(q.data, sig.queryFormat);
   kb.bytes = encodeAll(k.data, sig.keyFormat);
   vb.bytes = encodeAll(v.data, sig.valueFormat);
@@ -472,6 +524,14 @@ CPUAttention::run(const lab::HostTensor &q, const lab::HostTensor &k,
   auto *qPtr = &qb.desc4, *kPtr = &kb.desc4, *vPtr = &vb.desc4,
        *mPtr = &mb.desc4;
   auto *statsPtr = &statsDesc;
+  // Per-head descales are memrefs (a descriptor pointer each, as the 4-D
+  // tensors); scalar ones are passed by value.
+  std::array<StridedMemRefType<char, 2> *, 3> dsPtrs = {
+      &dsb[0].desc2, &dsb[1].desc2, &dsb[2].desc2};
+  auto descaleArg = [&](unsigned i) -> void * {
+    return sig.perHeadDescales ? static_cast<void *>(&dsPtrs[i])
+                               : static_cast<void *>(&scalarDescales[i]);
+  };
   SmallVector<void *> args{&outPtr};
   for (KernelArg arg : sig.kernel().arguments()) {
     switch (arg) {
@@ -488,13 +548,13 @@ CPUAttention::run(const lab::HostTensor &q, const lab::HostTensor &k,
       args.push_back(&mPtr);
       break;
     case KernelArg::QueryDescale:
-      args.push_back(&descales[0]);
+      args.push_back(descaleArg(0));
       break;
     case KernelArg::KeyDescale:
-      args.push_back(&descales[1]);
+      args.push_back(descaleArg(1));
       break;
     case KernelArg::ValueDescale:
-      args.push_back(&descales[2]);
+      args.push_back(descaleArg(2));
       break;
     case KernelArg::CollapseStats:
       args.push_back(&statsPtr);

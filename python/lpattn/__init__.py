@@ -124,6 +124,7 @@ for _name, _res, _args in [
      [_Handle, ctypes.c_int]),
     ("lpattnCPUAttentionHasMask", ctypes.c_bool, [_Handle]),
     ("lpattnCPUAttentionHasDescales", ctypes.c_bool, [_Handle]),
+    ("lpattnCPUAttentionHasPerHeadDescales", ctypes.c_bool, [_Handle]),
     ("lpattnCPUAttentionRun", _LogicalResult,
      [_Handle, _fp, _fp, _fp, _fp, _fp, _fp]),
     ("lpattnCPUAttentionDestroy", None, [_Handle]),
@@ -176,6 +177,9 @@ class Attention:
         self._handle = handle
         self.has_mask = bool(_lib.lpattnCPUAttentionHasMask(handle))
         self.has_descales = bool(_lib.lpattnCPUAttentionHasDescales(handle))
+        # Per (batch, KV head): descale is then a (3, B, Hkv) array.
+        self.per_head_descales = bool(
+            _lib.lpattnCPUAttentionHasPerHeadDescales(handle))
         self.shapes = {}
         for t, name in _TENSOR_NAMES.items():
             rank = _lib.lpattnCPUAttentionGetRank(handle, t)
@@ -234,7 +238,14 @@ class Attention:
                 raise ValueError(
                     "lpattn: the compiled attention takes no descales")
             ds = np.ascontiguousarray(descale, dtype=np.float32)
-            if ds.shape != (3,):
+            if self.per_head_descales:
+                want = (3, self.shapes["q"][0], self.shapes["k"][1])
+                if ds.shape != want:
+                    raise ValueError(
+                        f"lpattn: the compiled attention takes per-(batch, "
+                        f"KV head) descales: descale must have shape (3, B, "
+                        f"Hkv) = {want} (q, k, v), got shape {ds.shape}")
+            elif ds.shape != (3,):
                 raise ValueError(f"lpattn: descale must be 3 floats "
                                  f"(q, k, v), got shape {ds.shape}")
         out = np.empty(self.shapes["output"], dtype=np.float32)
@@ -306,7 +317,9 @@ def attention_mlir(q_shape, k_shape, v_shape, *, policy="fp8", p_scale=None,
                    kv_order="reverse", softmax="standard", causal=False,
                    mask_shape=None, descale=False, scale=None, tiles=None):
     """The MLIR text of `func.func @attention` holding one lpattn.attention
-    for these shapes and attributes (what `attention` compiles)."""
+    for these shapes and attributes (what `attention` compiles). `descale`:
+    False (none), True (three f32 scalars) or "per_head" (three
+    tensor<B x Hkv x f32>)."""
     p = _policy(policy)
     shapes = [tuple(int(d) for d in s) for s in (q_shape, k_shape, v_shape)]
     for name, s in zip("qkv", shapes):
@@ -342,7 +355,12 @@ def attention_mlir(q_shape, k_shape, v_shape, *, policy="fp8", p_scale=None,
         args.append("%mask")
         operands += " mask(%mask)"
     params = [f"{a}: {t}" for a, t in zip(args, types)]
-    if descale:
+    if descale == "per_head":
+        # Per (batch, KV head), FlashAttention-3's form.
+        ds_t = _tensor((b, hkv), "f32")
+        params += [f"%qd: {ds_t}", f"%kd: {ds_t}", f"%vd: {ds_t}"]
+        operands += f" descale(%qd, %kd, %vd : {ds_t})"
+    elif descale:
         params += ["%qd: f32", "%kd: f32", "%vd: f32"]
         operands += " descale(%qd, %kd, %vd)"
     pol = ", ".join(f"{k} = {p[k]}" for k in _POLICY_KEYS)
@@ -396,7 +414,9 @@ def attention(q, k, v, *, policy="fp8", p_scale=None, kv_order="reverse",
 
     q [B, Hq, Nq, D], k [B, Hkv, Nk, D], v [B, Hkv, Nk, Dv] (numpy arrays or
     anything np.asarray takes; Hq a multiple of Hkv); mask an additive
-    [B|1, Hq|1, Nq, Nk] array; descale (q_ds, k_ds, v_ds). `policy` is "fp8"
+    [B|1, Hq|1, Nq, Nk] array; descale (q_ds, k_ds, v_ds), or a (3, B, Hkv)
+    array of descales per (batch, KV head) as FlashAttention-3 takes them
+    (query head h uses [:, b, h // (Hq // Hkv)]). `policy` is "fp8"
     (e4m3 Q/K/P/V, f32 score/acc, bf16 out, satfinite), "f32", or a dict with
     keys qk, score, p, v, acc, out, overflow. `scale` defaults to 1/sqrt(D)
     and `p_scale` to the op's default (1). Returns the float32 [B, Hq, Nq, Dv]
@@ -411,7 +431,12 @@ def attention(q, k, v, *, policy="fp8", p_scale=None, kv_order="reverse",
         mask = np.ascontiguousarray(mask, dtype=np.float32)
         mask_shape = mask.shape
     p = _policy(policy)
-    key = (q.shape, k.shape, v.shape, mask_shape, descale is not None,
+    # descale: (q, k, v) per tensor, or a (3, B, Hkv) array per (batch, KV
+    # head).
+    descale_form = None
+    if descale is not None:
+        descale_form = "per_head" if np.ndim(descale) == 3 else True
+    key = (q.shape, k.shape, v.shape, mask_shape, descale_form,
            tuple(p[k_] for k_ in _POLICY_KEYS),
            None if p_scale is None else float(p_scale), kv_order, softmax,
            bool(causal), None if scale is None else float(scale),
@@ -427,7 +452,7 @@ def attention(q, k, v, *, policy="fp8", p_scale=None, kv_order="reverse",
                               p_scale=p_scale, kv_order=kv_order,
                               softmax=softmax, causal=causal,
                               mask_shape=mask_shape,
-                              descale=descale is not None, scale=scale,
+                              descale=descale_form, scale=scale,
                               tiles=tiles)
         compiled = Attention(text)
         with _cache_lock:

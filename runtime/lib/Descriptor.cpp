@@ -489,14 +489,28 @@ bool rt::parseDescriptor(std::string_view text, const std::string &baseDir,
       return r.fail(path + ".kind", "unknown kind \"" + kind +
                                         "\" (expected pointer, tensor_map "
                                         "or f32)");
-    bool isScalar = p.role == "q_ds" || p.role == "k_ds" || p.role == "v_ds";
-    if (isScalar != (p.kind == ParamKind::F32))
+    // Descales: all three f32 scalars (per tensor), or all three pointers
+    // to f32 [B, Hkv] (per batch and KV head); q_ds sets the form.
+    bool isDescale = p.role == "q_ds" || p.role == "k_ds" || p.role == "v_ds";
+    if (isDescale && p.kind == ParamKind::TensorMap)
       return r.fail(path + ".kind",
-                    "\"" + p.role + "\" must be " +
-                        (isScalar ? "an f32 scalar" : "a pointer or a tensor "
-                                                      "map") +
-                        ", got " + kind);
-    if (isScalar) {
+                    "\"" + p.role + "\" must be an f32 scalar or a pointer "
+                    "(to f32 [B, Hkv], per batch and KV head), got " + kind);
+    if (!isDescale && p.kind == ParamKind::F32)
+      return r.fail(path + ".kind", "\"" + p.role + "\" must be a pointer or "
+                                    "a tensor map, got " + kind);
+    if (isDescale) {
+      bool pointer = p.kind == ParamKind::Pointer;
+      if (p.role == "q_ds")
+        d.perHeadDescales = pointer;
+      else if (pointer != d.perHeadDescales)
+        return r.fail(path + ".kind",
+                      "\"" + p.role + "\" is " + kind + ", but q_ds is " +
+                          (d.perHeadDescales ? "pointer" : "f32") +
+                          ": the descales are all f32 scalars or all "
+                          "pointers to f32 [B, Hkv]");
+    }
+    if (p.kind == ParamKind::F32) {
       if (pv.get("dtype") || pv.get("shape") || pv.get("strides"))
         return r.fail(path, "an f32 scalar has no dtype, shape or strides");
       d.params.push_back(std::move(p));
@@ -509,7 +523,7 @@ bool rt::parseDescriptor(std::string_view text, const std::string &baseDir,
     std::string want;
     if (p.role == "stats")
       want = "i64";
-    else if (p.role == "mask")
+    else if (p.role == "mask" || isDescale)
       want = "f32";
     else
       want = std::string(stringifyFloatFormat(
@@ -526,7 +540,7 @@ bool rt::parseDescriptor(std::string_view text, const std::string &baseDir,
     } else {
       p.dtype = symbolizeFloatFormat(dtype);
     }
-    size_t rank = p.role == "stats" ? 1 : 4;
+    size_t rank = p.role == "stats" ? 1 : isDescale ? 2 : 4;
     if (!r.intArray(pv, path, "shape", rank, rank, 1, int64_t(1) << 40,
                     p.shape) ||
         !r.intArray(pv, path, "strides", rank, rank, 0, int64_t(1) << 40,
@@ -565,6 +579,17 @@ bool rt::parseDescriptor(std::string_view text, const std::string &baseDir,
         mask->shape[2] != q.shape[2] || mask->shape[3] != k.shape[2])
       return shapeFail("mask must be [B|1, Hq|1, Nq, Nk]");
   }
+  if (d.perHeadDescales)
+    for (const char *role : {"q_ds", "k_ds", "v_ds"}) {
+      const Param &ds = *d.findParam(role);
+      if (ds.shape[0] != q.shape[0] || ds.shape[1] != k.shape[1])
+        return shapeFail(std::string(role) + " must be [B, Hkv] = [" +
+                         std::to_string(q.shape[0]) + ", " +
+                         std::to_string(k.shape[1]) +
+                         "] (per batch and KV head), got [" +
+                         std::to_string(ds.shape[0]) + ", " +
+                         std::to_string(ds.shape[1]) + "]");
+    }
 
   // Tensor maps: one per tensor_map parameter, each within the TMA rules
   // of cuTensorMapEncodeTiled.

@@ -42,10 +42,12 @@ struct Param {
   /// or "o", the result.
   std::string role;
   ParamKind kind = ParamKind::Pointer;
-  /// Element format, for tensors (pointer or tensor map); "stats" is i64.
+  /// Element format, for tensors (pointer or tensor map; per-head descales
+  /// are f32); "stats" is i64.
   std::optional<FloatFormat> dtype;
   bool isI64 = false;
-  /// Shape and strides (in elements), outermost first; empty for scalars.
+  /// Shape and strides (in elements), outermost first; empty for scalars
+  /// ([B, Hkv] for per-head descales).
   std::vector<int64_t> shape;
   std::vector<int64_t> strides;
 };
@@ -94,6 +96,9 @@ struct LaunchDescriptor {
   std::array<uint32_t, 3> grid{1, 1, 1}, block{1, 1, 1}, cluster{1, 1, 1};
   uint32_t dynamicSharedBytes = 0;
   bool hasMask = false, hasDescales = false, countsCollapse = false;
+  /// The descales are pointers to f32 [B, Hkv] (per batch and KV head)
+  /// rather than f32 scalars (read from the params' kind).
+  bool perHeadDescales = false;
   std::vector<Param> params;
   std::vector<TensorMapSpec> tensorMaps;
   CompiledNumerics numerics;

@@ -56,6 +56,20 @@ static const char *kAttention =
     "  return %o : tensor<1x4x20x8xf32>\n"
     "}\n";
 
+/* The same attention with per-(batch, KV head) descales, tensor<1x2xf32>. */
+static const char *kAttentionPerHead =
+    "func.func @attention(%q: tensor<1x4x20x8xf32>, %k: tensor<1x2x40x8xf32>,"
+    "    %v: tensor<1x2x40x8xf32>, %qd: tensor<1x2xf32>, %kd: tensor<1x2xf32>,"
+    "    %vd: tensor<1x2xf32>) -> tensor<1x4x20x8xf32> {\n"
+    "  %o = lpattn.attention %q, %k, %v descale(%qd, %kd, %vd : tensor<1x2xf32>)\n"
+    "    policy = <qk = f32, score = f32, p = f32, v = f32, acc = f32,"
+    "              out = f32, overflow = satfinite>\n"
+    "    scale = 0.5 causal = true tiles = [16, 16]\n"
+    "    : tensor<1x4x20x8xf32>, tensor<1x2x40x8xf32>, tensor<1x2x40x8xf32>"
+    "      -> tensor<1x4x20x8xf32>\n"
+    "  return %o : tensor<1x4x20x8xf32>\n"
+    "}\n";
+
 /* p_scale = 448 on an e4m3 P: rejected by the verifier. */
 static const char *kInvalidPScale =
     "func.func @attention(%q: tensor<1x1x16x16xf8E4M3FN>,"
@@ -123,13 +137,18 @@ static float nextInput(void) {
   return (float)((lcgState >> 8) / 16777216.0 * 4.0 - 2.0);
 }
 
-/* The float64 attention of the op above: S = c q_ds k_ds Q K^T, bottom-right
- * causal mask (key j visible to query i iff j <= i + NK - NQ), softmax,
- * O = P V v_ds. */
+/* The float64 attention of the ops above: S = c q_ds k_ds Q K^T,
+ * bottom-right causal mask (key j visible to query i iff j <= i + NK - NQ),
+ * softmax, O = P V v_ds. `ds` = {q_ds, k_ds, v_ds}, or with `perHead` the
+ * per-KV-head ones (B = 1): q_ds[HKV], k_ds[HKV], v_ds[HKV]. */
 static void referenceAttention(const float *q, const float *k, const float *v,
-                               const float *ds, double *out) {
+                               const float *descales, int perHead,
+                               double *out) {
   for (int h = 0; h < HQ; ++h) {
     int hk = h / (HQ / HKV);
+    double ds[3];
+    for (int t = 0; t < 3; ++t)
+      ds[t] = perHead ? descales[t * HKV + hk] : descales[t];
     for (int i = 0; i < NQ; ++i) {
       double s[NK], m = -INFINITY, l = 0.0;
       for (int j = 0; j < NK; ++j) {
@@ -303,7 +322,7 @@ static void testRunner(void) {
                                                 descales, out);
   EXPECT(mlirLogicalResultIsSuccess(ran), "run failed: %s",
          lpattnGetLastError());
-  referenceAttention(q, k, v, descales, ref);
+  referenceAttention(q, k, v, descales, 0, ref);
   double maxError = 0.0, maxRef = 0.0;
   for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); ++i) {
     double error = fabs((double)out[i] - ref[i]);
@@ -331,7 +350,50 @@ static void testRunner(void) {
   EXPECT(mlirLogicalResultIsFailure(ran), "a NULL query ran");
   printf("null buffer: %s\n", lpattnGetLastError());
   // CHECK: null buffer: lpattnCPUAttentionRun: the query, key, value and output buffers must not be NULL
+  EXPECT(!lpattnCPUAttentionHasPerHeadDescales(attention),
+         "per-tensor descales reported as per-head");
   lpattnCPUAttentionDestroy(attention);
+
+  /* Per-(batch, KV head) descales: 3 * B * HKV floats, q_ds [B, HKV], then
+   * k_ds, then v_ds. Entries equal to the per-tensor ones give the same bits;
+   * different ones per KV head match the float64 reference. */
+  attention = lpattnCPUAttentionCompile(
+      mlirStringRefCreateFromCString(kAttentionPerHead), NULL);
+  EXPECT(!lpattnCPUAttentionIsNull(attention), "per-head compile failed: %s",
+         lpattnGetLastError());
+  if (!lpattnCPUAttentionIsNull(attention)) {
+    printf("per-head: descales %d, per head %d\n",
+           (int)lpattnCPUAttentionHasDescales(attention),
+           (int)lpattnCPUAttentionHasPerHeadDescales(attention));
+    // CHECK: per-head: descales 1, per head 1
+    const float equal[3 * B * HKV] = {0.5f, 0.5f, 2.0f, 2.0f, 1.5f, 1.5f};
+    static float perHeadOut[B * HQ * NQ * DV];
+    ran = lpattnCPUAttentionRun(attention, q, k, v, NULL, equal, perHeadOut);
+    EXPECT(mlirLogicalResultIsSuccess(ran), "per-head run failed: %s",
+           lpattnGetLastError());
+    EXPECT(memcmp(perHeadOut, out, sizeof(out)) == 0,
+           "equal per-head descales changed the bits");
+    const float differ[3 * B * HKV] = {0.5f, 0.25f, 2.0f, 4.0f, 1.5f, 0.75f};
+    ran = lpattnCPUAttentionRun(attention, q, k, v, NULL, differ, perHeadOut);
+    EXPECT(mlirLogicalResultIsSuccess(ran), "per-head run failed: %s",
+           lpattnGetLastError());
+    referenceAttention(q, k, v, differ, 1, ref);
+    double maxHeadError = 0.0;
+    for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); ++i) {
+      double error = fabs((double)perHeadOut[i] - ref[i]);
+      if (!(error <= maxHeadError))
+        maxHeadError = isnan(error) ? INFINITY : error;
+    }
+    EXPECT(maxHeadError < 1e-5 * (1.0 + maxRef),
+           "per-head max abs error %g vs reference", maxHeadError);
+    EXPECT(memcmp(perHeadOut, out, sizeof(out)) != 0,
+           "per-head descales ignored");
+    printf("per-head run vs float64 reference: %s\n",
+           maxHeadError < 1e-5 * (1.0 + maxRef) ? "max abs error < 1e-5"
+                                                : "MISMATCH");
+    // CHECK: per-head run vs float64 reference: max abs error < 1e-5
+    lpattnCPUAttentionDestroy(attention);
+  }
 
   /* A mask operand needs a mask buffer. */
   attention = lpattnCPUAttentionCompile(

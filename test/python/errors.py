@@ -10,6 +10,7 @@
 # CHECK: no-mask: lpattn: the compiled attention takes no mask
 # CHECK: mask-shape: lpattn: mask has shape (1, 2, 8, 21)
 # CHECK: policy: lpattn: policy keys are
+# CHECK: per-head: lpattn: the compiled attention takes per-(batch, KV head) descales: descale must have shape (3, B, Hkv) = (3, 1, 2) (q, k, v), got shape (3,)
 # CHECK: library: LPAttnLibraryNotFound lpattn: cannot load libLPAttnCAPI.so: LPATTN_CAPI_LIBRARY is set
 # CHECK: OK
 
@@ -59,6 +60,11 @@ assert a(q, k, v, mask=np.zeros((1, 1, 8, 20))).shape == (1, 2, 8, 16)
 a.close()
 a.close()
 expect("closed", ValueError, lambda: a(q, k, v))
+
+with lpattn.compile(lpattn.attention_mlir(q.shape, k.shape, v.shape,
+                                          policy="f32",
+                                          descale="per_head")) as ph:
+    expect("per-head", ValueError, lambda: ph(q, k, v, descale=(1, 1, 1)))
 
 env = dict(os.environ, LPATTN_CAPI_LIBRARY="/nonexistent/libLPAttnCAPI.so")
 r = subprocess.run([sys.executable, "-c", "import lpattn"], env=env,

@@ -6,6 +6,8 @@
 # CHECK: gqa-causal OK
 # CHECK: mask-descale OK
 # CHECK: causal-forward OK
+# CHECK: per-head-descale-equal OK
+# CHECK: per-head-descale OK
 # CHECK: all OK
 
 import numpy as np
@@ -20,6 +22,11 @@ def reference(q, k, v, causal=False, mask=None, descale=None, scale=None):
     if scale is None:
         scale = 1.0 / np.sqrt(d)
     qd, kd, vd = (1.0, 1.0, 1.0) if descale is None else descale
+    if np.ndim(qd) == 2:
+        # Per (batch, KV head) [B, Hkv]: one value per (b, query head).
+        qd, kd, vd = (np.repeat(np.asarray(x, np.float64), hq // hkv,
+                                axis=1)[:, :, None, None]
+                      for x in (qd, kd, vd))
     k = np.repeat(k, hq // hkv, axis=1)
     v = np.repeat(v, hq // hkv, axis=1)
     s = scale * qd * kd * np.einsum("bhqd,bhkd->bhqk", q, k)
@@ -71,4 +78,19 @@ check("causal-forward",
       lpattn.attention(q, k, v, policy="f32", causal=True,
                        kv_order="forward"),
       reference(q, k, v, causal=True))
+# Per-(batch, KV head) descales, a (3, B, Hkv) array: all equal to the
+# per-tensor ones, the same bits; different ones, the float64 attention of
+# them (GQA: each group's query heads share their KV head's descales).
+q, k, v = rand(2, 4, 24, 16), rand(2, 2, 40, 16), rand(2, 2, 40, 16)
+ds = (0.5, 2.0, 1.5)
+flat = lpattn.attention(q, k, v, policy="f32", descale=ds, causal=True)
+equal = np.broadcast_to(np.array(ds, np.float32)[:, None, None], (3, 2, 2))
+assert np.array_equal(
+    lpattn.attention(q, k, v, policy="f32", descale=equal, causal=True),
+    flat)
+print("per-head-descale-equal OK")
+per_head = np.exp2(rng.uniform(-2, 2, (3, 2, 2))).astype(np.float32)
+check("per-head-descale",
+      lpattn.attention(q, k, v, policy="f32", descale=per_head, causal=True),
+      reference(q, k, v, causal=True, descale=tuple(per_head)))
 print("all OK")

@@ -29,6 +29,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <random>
 
 using namespace lpattn;
 namespace cl = llvm::cl;
@@ -142,6 +143,30 @@ static cl::opt<float> kDescale("k-descale", cl::desc("K descale"),
                                cl::init(1.0f), cl::cat(inputCat));
 static cl::opt<float> vDescale("v-descale", cl::desc("V descale"),
                                cl::init(1.0f), cl::cat(inputCat));
+static cl::opt<bool> descalePerHead(
+    "descale-per-head",
+    cl::desc("a described problem gets per-(batch, KV head) descale operands "
+             "tensor<B x Hkv x f32> (FlashAttention-3's form); each entry is "
+             "--q-descale, --k-descale, --v-descale unless --descale-spread "
+             "or --*-descale-npy say otherwise"),
+    cl::init(false), cl::cat(inputCat));
+static cl::opt<double> descaleSpread(
+    "descale-spread",
+    cl::desc("per-head descales (implies --descale-per-head): entry [b, h] "
+             "of each is its --*-descale value times 2^(spread * u), u "
+             "uniform in [-1, 1] from --seed (0: all entries equal)"),
+    cl::init(0.0), cl::cat(inputCat));
+static cl::opt<std::string> qDescaleFile(
+    "q-descale-npy",
+    cl::desc("per-head Q descales, a [B, Hkv] .npy (implies "
+             "--descale-per-head)"),
+    cl::cat(inputCat));
+static cl::opt<std::string> kDescaleFile(
+    "k-descale-npy", cl::desc("per-head K descales, a [B, Hkv] .npy"),
+    cl::cat(inputCat));
+static cl::opt<std::string> vDescaleFile(
+    "v-descale-npy", cl::desc("per-head V descales, a [B, Hkv] .npy"),
+    cl::cat(inputCat));
 static cl::opt<std::string>
     qFile("q-npy",
           cl::desc("Q .npy: float data, or the storage codes of the operand "
@@ -273,8 +298,23 @@ static void checkOptions() {
         !problem.empty())
       fail(problem);
   }
-  for (const cl::opt<double> *opt : {&delta, &offset, &jitter})
+  for (const cl::opt<double> *opt : {&delta, &offset, &jitter, &descaleSpread})
     checkFinite(*opt);
+  if (descaleSpread < 0)
+    fail(spell(descaleSpread) + ": expected a spread >= 0 (log2 units)");
+  // Per-head descales from files: all three, and instead of the values
+  // that would otherwise fill them.
+  int descaleFiles = !qDescaleFile.empty() + !kDescaleFile.empty() +
+                     !vDescaleFile.empty();
+  if (descaleFiles != 0 && descaleFiles != 3)
+    fail("--q-descale-npy, --k-descale-npy and --v-descale-npy go together "
+         "(per-head descales of Q, K and V)");
+  if (descaleFiles == 3 &&
+      (descaleSpread != 0.0 || qDescale.getNumOccurrences() ||
+       kDescale.getNumOccurrences() || vDescale.getNumOccurrences()))
+    fail("--*-descale-npy give the per-head descale values; --q-descale, "
+         "--k-descale, --v-descale and --descale-spread cannot be combined "
+         "with them");
   if (jitter < 0)
     fail(spell(jitter) + ": expected a standard deviation >= 0");
 }
@@ -366,8 +406,10 @@ static AttentionProblem describedProblem() {
   p.causal = causal;
   p.softmaxScale = softmaxScaleOpt;
   p.mask = !maskFile.empty();
+  p.descalesPerHead = descalePerHead || descaleSpread.getNumOccurrences() ||
+                      !qDescaleFile.empty();
   p.descales = qDescale.getNumOccurrences() || kDescale.getNumOccurrences() ||
-               vDescale.getNumOccurrences();
+               vDescale.getNumOccurrences() || p.descalesPerHead;
   p.tileQ = tileQ;
   p.tileKV = tileKV;
   return p;
@@ -504,6 +546,55 @@ struct Row {
   std::shared_ptr<lab::HostTensorF64> expected;
 };
 
+/// The descales the attention runs with: --q-descale, --k-descale,
+/// --v-descale as scalars, or for an op with per-(batch, KV head) descales
+/// three [B, Hkv] tensors (from --*-descale-npy, or filled with those values
+/// times 2^(--descale-spread * u)).
+static RunDescales makeDescales(const CPUAttention::Signature &sig) {
+  if (!sig.perHeadDescales) {
+    const char *option = descalePerHead ? "--descale-per-head"
+                         : descaleSpread.getNumOccurrences()
+                             ? "--descale-spread"
+                         : !qDescaleFile.empty() ? "--q-descale-npy"
+                                                 : nullptr;
+    if (option)
+      fail(std::string(option) +
+           ": the attention has " +
+           (sig.hasDescales ? "f32 scalar (per-tensor) descales"
+                            : "no descales") +
+           ", not per-(batch, KV head) ones");
+    return RunDescales({qDescale, kDescale, vDescale});
+  }
+  std::array<lab::HostTensor, 3> perHead;
+  if (!qDescaleFile.empty()) {
+    perHead = {orFail(lab::readNpy(qDescaleFile)),
+               orFail(lab::readNpy(kDescaleFile)),
+               orFail(lab::readNpy(vDescaleFile))};
+    for (auto [file, t] : {std::pair{&qDescaleFile, &perHead[0]},
+                           {&kDescaleFile, &perHead[1]},
+                           {&vDescaleFile, &perHead[2]}})
+      if (t->shape != sig.descale)
+        fail("'" + *file + "' has shape " + lab::formatShape(t->shape) +
+             ": the attention's per-head descales are [B, Hkv] = " +
+             lab::formatShape(sig.descale));
+    return RunDescales(std::move(perHead));
+  }
+  float base[3] = {qDescale, kDescale, vDescale};
+  for (unsigned i = 0; i < 3; ++i) {
+    perHead[i] = lab::HostTensor::zeros(sig.descale);
+    // u in [-1, 1] from 53 random bits: the same values on every platform.
+    std::mt19937_64 engine(seed + 3 + i);
+    for (float &x : perHead[i].data) {
+      double u = double(engine() >> 11) * 0x1.0p-53 * 2.0 - 1.0;
+      x = descaleSpread == 0.0
+              ? base[i]
+              : static_cast<float>(double(base[i]) *
+                                   std::exp2(descaleSpread * u));
+    }
+  }
+  return RunDescales(std::move(perHead));
+}
+
 /// Runs once and measures the result against the float64 attention of what
 /// ran: the op's own scale, causal flag, mask, descales and GQA grouping.
 static Row runOnce(CPUAttention &attention, const lab::HostTensor *mask,
@@ -515,7 +606,7 @@ static Row runOnce(CPUAttention &attention, const lab::HostTensor *mask,
   Row row;
   row.param = param;
   row.sinkExcess = in.sinkExcess;
-  std::array<float, 3> descales{qDescale, kDescale, vDescale};
+  RunDescales descales = makeDescales(sig);
   row.run = orFail(attention.run(in.q, in.k, in.v, mask, descales));
   lab::HostTensorF64 expected =
       orFail(referenceFor(sig, in.q, in.k, in.v, mask, descales));

@@ -125,6 +125,52 @@ TEST(ReferenceTest, GQAMatchesExplicitHeadExpansion) {
   }
 }
 
+/// Per-(batch, KV head) descales: head (b, h) of the result is the
+/// per-tensor attention with the descales of entry [b, h / (Hq / Hkv)].
+TEST(ReferenceTest, PerHeadDescalesAreTheirKVHeadsPerTensorOnes) {
+  HostTensor q = randomNormal({2, 4, 5, 8}, 21);
+  HostTensor k = randomNormal({2, 2, 7, 8}, 22);
+  HostTensor v = randomNormal({2, 2, 7, 3}, 23);
+  HostTensor qd{{2, 2}, {0.5f, 2.0f, 0.25f, 1.0f}};
+  HostTensor kd{{2, 2}, {4.0f, 0.5f, 1.5f, 3.0f}};
+  HostTensor vd{{2, 2}, {1.0f, 0.75f, 2.0f, 8.0f}};
+  ReferenceOptions perHead;
+  perHead.causal = true;
+  perHead.qHeadDescale = &qd;
+  perHead.kHeadDescale = &kd;
+  perHead.vHeadDescale = &vd;
+  HostTensorF64 out = attend(q, k, v, perHead);
+  for (int64_t b = 0; b < 2; ++b)
+    for (int64_t kvh = 0; kvh < 2; ++kvh) {
+      ReferenceOptions perTensor;
+      perTensor.causal = true;
+      perTensor.qDescale = qd.data[b * 2 + kvh];
+      perTensor.kDescale = kd.data[b * 2 + kvh];
+      perTensor.vDescale = vd.data[b * 2 + kvh];
+      HostTensorF64 ref = attend(q, k, v, perTensor);
+      for (int64_t h = 2 * kvh; h < 2 * kvh + 2; ++h)
+        for (int64_t i = 0; i < 5; ++i)
+          for (int64_t d = 0; d < 3; ++d)
+            EXPECT_EQ(out.at(b, h, i, d), ref.at(b, h, i, d))
+                << b << " " << h << " " << i << " " << d;
+    }
+
+  // All three or none, each [B, Hkv].
+  perHead.vHeadDescale = nullptr;
+  auto partial = referenceAttention(q, k, v, perHead);
+  ASSERT_FALSE(bool(partial));
+  EXPECT_EQ(llvm::toString(partial.takeError()),
+            "referenceAttention: per-(batch, KV head) descales are all three "
+            "(q, k, v) or none");
+  HostTensor perQueryHead{{2, 4}, std::vector<float>(8, 1.0f)};
+  perHead.vHeadDescale = &perQueryHead;
+  auto wrong = referenceAttention(q, k, v, perHead);
+  ASSERT_FALSE(bool(wrong));
+  EXPECT_EQ(llvm::toString(wrong.takeError()),
+            "referenceAttention: v per-head descale has shape [2, 4] (8 "
+            "values); it must be [B, Hkv] = [2, 2]");
+}
+
 TEST(ReferenceTest, MaskedKeysAreIgnored) {
   // Hiding key 2 with -inf equals removing key 2 from K and V (up to the
   // rounding of a different row max).

@@ -136,6 +136,11 @@ TEST(KernelABITest, ArgumentOrder) {
             (std::vector<A>{A::Query, A::Key, A::Value, A::QueryDescale,
                             A::KeyDescale, A::ValueDescale}));
   EXPECT_EQ(getKernelArgName(A::KeyDescale), "k_ds");
+  // Per-(batch, KV head) descales are the same arguments, as tensors.
+  EXPECT_EQ((KernelSignature{false, true, false, true}.arguments()),
+            (KernelSignature{false, true, false}.arguments()));
+  EXPECT_TRUE(isDescaleArg(A::ValueDescale));
+  EXPECT_FALSE(isDescaleArg(A::Mask));
 }
 
 } // namespace

@@ -503,6 +503,86 @@ TEST(NumericsTest, BF16AccumulatorMatchesSpecModel) {
 }
 
 //===----------------------------------------------------------------------===//
+// Per-(batch, KV head) descales
+//===----------------------------------------------------------------------===//
+
+/// FP8 with tensor<B x Hkv x f32> descales whose entries equal the
+/// per-tensor ones: bit-identical O (GQA, ragged tiles, reverse + P scale).
+/// Different entries per (batch, KV head) in f32: the float64 attention of
+/// those descales. Per-head values given to a scalar-descale op, or of the
+/// wrong shape, are errors.
+TEST(NumericsTest, PerHeadDescales) {
+  AttentionProblem p = shape(2, 4, 2, 37, 53, 32, 16, 32);
+  p.kvOrder = KVOrder::Reverse;
+  p.pScale = 256;
+  p.causal = true;
+  p.descales = true;
+  lab::HostTensor q = lab::randomNormal({2, 4, 37, 32}, 61);
+  lab::HostTensor k = lab::randomNormal({2, 2, 53, 32}, 62);
+  lab::HostTensor v = lab::randomNormal({2, 2, 53, 32}, 63);
+  std::array<float, 3> scalars{0.5f, 2.0f, 1.5f};
+  auto scalar = CPUAttention::compile(p);
+  ASSERT_TRUE(bool(scalar)) << llvm::toString(scalar.takeError());
+  auto scalarRun = (*scalar)->run(q, k, v, nullptr, scalars);
+  ASSERT_TRUE(bool(scalarRun)) << llvm::toString(scalarRun.takeError());
+
+  p.descalesPerHead = true;
+  auto perHead = CPUAttention::compile(p);
+  ASSERT_TRUE(bool(perHead)) << llvm::toString(perHead.takeError());
+  const CPUAttention::Signature &sig = (*perHead)->getSignature();
+  EXPECT_TRUE(sig.perHeadDescales);
+  EXPECT_EQ(sig.descale, (std::vector<int64_t>{2, 2}));
+  auto filled = [](float x) {
+    return lab::HostTensor{{2, 2}, std::vector<float>(4, x)};
+  };
+  RunDescales equal(std::array<lab::HostTensor, 3>{
+      filled(scalars[0]), filled(scalars[1]), filled(scalars[2])});
+  for (const RunDescales &ds : {equal, RunDescales(scalars)}) {
+    auto run = (*perHead)->run(q, k, v, nullptr, ds);
+    ASSERT_TRUE(bool(run)) << llvm::toString(run.takeError());
+    EXPECT_EQ(run->output.data, scalarRun->output.data);
+  }
+
+  // Different per (batch, KV head), all-f32 policy: the reference.
+  p.policy = allF32();
+  auto f32 = CPUAttention::compile(p);
+  ASSERT_TRUE(bool(f32)) << llvm::toString(f32.takeError());
+  RunDescales differ(std::array<lab::HostTensor, 3>{
+      lab::HostTensor{{2, 2}, {0.5f, 0.25f, 1.0f, 4.0f}},
+      lab::HostTensor{{2, 2}, {2.0f, 0.125f, 3.0f, 0.5f}},
+      lab::HostTensor{{2, 2}, {1.5f, 0.75f, 8.0f, 0.5f}}});
+  auto run = (*f32)->run(q, k, v, nullptr, differ);
+  ASSERT_TRUE(bool(run)) << llvm::toString(run.takeError());
+  auto expected =
+      referenceFor((*f32)->getSignature(), q, k, v, nullptr, differ);
+  ASSERT_TRUE(bool(expected)) << llvm::toString(expected.takeError());
+  auto metrics = lab::computeMetrics(run->output, *expected);
+  ASSERT_TRUE(bool(metrics));
+  EXPECT_EQ(metrics->numNaN + metrics->numInf, 0);
+  EXPECT_LT(metrics->relativeRMSE, 1e-5);
+  // The per-tensor reference of the first entry is far from it.
+  auto wrongRef = referenceFor((*f32)->getSignature(), q, k, v, nullptr,
+                               std::array<float, 3>{0.5f, 2.0f, 1.5f});
+  ASSERT_TRUE(bool(wrongRef));
+  auto wrong = lab::computeMetrics(run->output, *wrongRef);
+  ASSERT_TRUE(bool(wrong));
+  EXPECT_GT(wrong->relativeRMSE, 1e-2);
+
+  auto refused = (*scalar)->run(q, k, v, nullptr, differ);
+  ASSERT_FALSE(bool(refused));
+  EXPECT_EQ(llvm::toString(refused.takeError()),
+            "per-(batch, KV head) descales were given, but the compiled "
+            "attention takes f32 scalar descales");
+  RunDescales badShape(std::array<lab::HostTensor, 3>{
+      filled(1.0f), lab::HostTensor{{2, 4}, std::vector<float>(8, 1.0f)},
+      filled(1.0f)});
+  auto misshapen = (*f32)->run(q, k, v, nullptr, badShape);
+  ASSERT_FALSE(bool(misshapen));
+  EXPECT_EQ(llvm::toString(misshapen.takeError()),
+            "k_ds has shape [2, 4] but the compiled attention expects [2, 2]");
+}
+
+//===----------------------------------------------------------------------===//
 // The reference is the attention that ran
 //===----------------------------------------------------------------------===//
 

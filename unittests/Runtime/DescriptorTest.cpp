@@ -57,6 +57,7 @@ TEST(RuntimeDescriptor, ExampleIsValid) {
     EXPECT_EQ(d.params[i].role, roles[i]);
   EXPECT_EQ(d.params[0].kind, ParamKind::TensorMap);
   EXPECT_EQ(d.params[3].kind, ParamKind::F32);
+  EXPECT_FALSE(d.perHeadDescales);
   EXPECT_EQ(d.params[6].dtype, FloatFormat::BF16);
   ASSERT_EQ(d.tensorMaps.size(), 3u);
   EXPECT_EQ(d.tensorMaps[0].dataType, 0); // CU_TENSOR_MAP_DATA_TYPE_UINT8
@@ -138,10 +139,18 @@ TEST(RuntimeDescriptor, ParametersFollowTheKernelABI) {
                       "{\"role\": \"k_ds\", \"kind\": \"f32\"}"),
             "descriptor: params[3].role: \"k_ds\", but KernelABI.h puts "
             "\"q_ds\" here (order: q, k, v, q_ds, k_ds, v_ds, o)");
+  // A pointer descale is a per-head one: it needs its dtype, shape, strides.
   EXPECT_EQ(editError("{\"role\": \"q_ds\", \"kind\": \"f32\"}",
                       "{\"role\": \"q_ds\", \"kind\": \"pointer\"}"),
-            "descriptor: params[3].kind: \"q_ds\" must be an f32 scalar, got "
-            "pointer");
+            "descriptor: params[3].dtype: missing");
+  EXPECT_EQ(editError("{\"role\": \"q_ds\", \"kind\": \"f32\"}",
+                      "{\"role\": \"q_ds\", \"kind\": \"tensor_map\"}"),
+            "descriptor: params[3].kind: \"q_ds\" must be an f32 scalar or a "
+            "pointer (to f32 [B, Hkv], per batch and KV head), got tensor_map");
+  EXPECT_EQ(editError("{\"role\": \"o\", \"kind\": \"pointer\"",
+                      "{\"role\": \"o\", \"kind\": \"f32\""),
+            "descriptor: params[6].kind: \"o\" must be a pointer or a tensor "
+            "map, got f32");
   EXPECT_EQ(editError("\"kind\": \"pointer\", \"dtype\": \"bf16\"",
                       "\"kind\": \"pointer\", \"dtype\": \"f16\""),
             "descriptor: params[6].dtype: \"f16\", but the policy makes o "
@@ -150,6 +159,63 @@ TEST(RuntimeDescriptor, ParametersFollowTheKernelABI) {
             "descriptor: params: v's heads and keys differ from k's");
   EXPECT_EQ(editError("\"shape\": [1, 8, 128, 64]", "\"shape\": [1, 8, 128]"),
             "descriptor: params[0].shape: expected 4 entries, got 3");
+}
+
+// Per-(batch, KV head) descales, FlashAttention-3's form: three pointers to
+// f32 [B, Hkv]. The example (B = 1, Hkv = 2) with its scalars replaced.
+static const char *const kScalarDescales =
+    "{\"role\": \"q_ds\", \"kind\": \"f32\"},\n"
+    "    {\"role\": \"k_ds\", \"kind\": \"f32\"},\n"
+    "    {\"role\": \"v_ds\", \"kind\": \"f32\"},";
+
+static std::string perHeadDescales(const std::string &q = "q_ds",
+                                   const std::string &shape = "[1, 2]",
+                                   const std::string &dtype = "f32") {
+  std::string text;
+  for (const char *role : {"q_ds", "k_ds", "v_ds"})
+    text += std::string("{\"role\": \"") + role +
+            "\", \"kind\": \"pointer\", \"dtype\": \"" +
+            (role == q ? dtype : "f32") + "\", \"shape\": " +
+            (role == q ? shape : "[1, 2]") + ", \"strides\": [2, 1]},\n";
+  return text;
+}
+
+TEST(RuntimeDescriptor, PerHeadDescales) {
+  LaunchDescriptor d;
+  std::string error;
+  std::string text =
+      edit(exampleDescriptor(), kScalarDescales, perHeadDescales());
+  ASSERT_TRUE(parseDescriptor(text, "/art", d, error)) << error;
+  EXPECT_EQ(d.version, 1);
+  EXPECT_TRUE(d.hasDescales);
+  EXPECT_TRUE(d.perHeadDescales);
+  for (size_t i = 3; i < 6; ++i) {
+    EXPECT_EQ(d.params[i].kind, ParamKind::Pointer);
+    EXPECT_EQ(d.params[i].dtype, FloatFormat::F32);
+    EXPECT_EQ(d.params[i].shape, (std::vector<int64_t>{1, 2}));
+    EXPECT_EQ(d.params[i].strides, (std::vector<int64_t>{2, 1}));
+  }
+
+  // One form for all three.
+  EXPECT_EQ(descriptorError(edit(exampleDescriptor(),
+                                 "{\"role\": \"q_ds\", \"kind\": \"f32\"},",
+                                 perHeadDescales().substr(
+                                     0, perHeadDescales().find('\n')))),
+            "descriptor: params[4].kind: \"k_ds\" is f32, but q_ds is "
+            "pointer: the descales are all f32 scalars or all pointers to f32 "
+            "[B, Hkv]");
+  // [B, Hkv], not [B, Hq]; rank 2; f32.
+  EXPECT_EQ(descriptorError(edit(exampleDescriptor(), kScalarDescales,
+                                 perHeadDescales("k_ds", "[1, 8]"))),
+            "descriptor: params: k_ds must be [B, Hkv] = [1, 2] (per batch and "
+            "KV head), got [1, 8]");
+  EXPECT_EQ(descriptorError(edit(exampleDescriptor(), kScalarDescales,
+                                 perHeadDescales("v_ds", "[2]"))),
+            "descriptor: params[5].shape: expected 2 entries, got 1");
+  EXPECT_EQ(descriptorError(edit(exampleDescriptor(), kScalarDescales,
+                                 perHeadDescales("q_ds", "[1, 2]", "bf16"))),
+            "descriptor: params[3].dtype: \"bf16\", but the policy makes q_ds "
+            "f32");
 }
 
 TEST(RuntimeDescriptor, TensorMapsFollowTheTMARules) {

@@ -24,6 +24,11 @@ struct ReferenceOptions {
   /// Per-tensor descales: logits are (q . k) * c * qDescale * kDescale and
   /// the output is scaled by vDescale, as in SPEC.md.
   double qDescale = 1.0, kDescale = 1.0, vDescale = 1.0;
+  /// Per-(batch, KV head) descales [B, Hkv] (FlashAttention-3's form), all
+  /// three or none; where set they replace the per-tensor ones: query head
+  /// h of batch b uses entry [b, h / (Hq / Hkv)] of each.
+  const HostTensor *qHeadDescale = nullptr, *kHeadDescale = nullptr,
+                   *vHeadDescale = nullptr;
   /// Bottom-right aligned causal mask: query i sees key j iff
   /// j <= i + (Nk - Nq).
   bool causal = false;

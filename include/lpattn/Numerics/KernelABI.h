@@ -7,6 +7,10 @@
 //
 //   attention(Q, K, V [, mask] [, q_ds, k_ds, v_ds] [, stats]) -> O
 //
+// The descales are f32 scalars (per tensor) or, with perHeadDescales, three
+// f32 tensors [B, Hkv] (per batch and KV head, FlashAttention-3's form):
+// the same arguments in the same places, tensors rather than scalars.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef LPATTN_NUMERICS_KERNELABI_H
@@ -24,9 +28,9 @@ enum class KernelArg : uint8_t {
   Key,           ///< K [B, Hkv, Nk, D], qk type
   Value,         ///< V [B, Hkv, Nk, Dv], v type
   Mask,          ///< additive mask [B|1, Hq|1, Nq, Nk], f32
-  QueryDescale,  ///< q_ds, f32 scalar
-  KeyDescale,    ///< k_ds, f32 scalar
-  ValueDescale,  ///< v_ds, f32 scalar
+  QueryDescale,  ///< q_ds: f32 scalar, or f32 [B, Hkv] (perHeadDescales)
+  KeyDescale,    ///< k_ds: f32 scalar, or f32 [B, Hkv] (perHeadDescales)
+  ValueDescale,  ///< v_ds: f32 scalar, or f32 [B, Hkv] (perHeadDescales)
   CollapseStats, ///< [collapsed, positive] i64 counters (instrumentation)
 };
 
@@ -35,6 +39,9 @@ struct KernelSignature {
   bool hasMask = false;
   bool hasDescales = false;
   bool countsCollapse = false;
+  /// With hasDescales: the descales are [B, Hkv] f32 tensors (per batch and
+  /// KV head) rather than f32 scalars. Changes no argument's place.
+  bool perHeadDescales = false;
 
   /// The arguments in order: Q, K, V, then the mask, the three descales and
   /// the collapse counters where present. The result O is returned (on the
@@ -52,6 +59,12 @@ struct KernelSignature {
     return args;
   }
 };
+
+/// Whether the argument is one of the three descales.
+inline bool isDescaleArg(KernelArg arg) {
+  return arg == KernelArg::QueryDescale || arg == KernelArg::KeyDescale ||
+         arg == KernelArg::ValueDescale;
+}
 
 /// The argument's name in messages and descriptors ("q", "mask", "k_ds").
 inline std::string_view getKernelArgName(KernelArg arg) {

@@ -51,6 +51,9 @@ struct AttentionProblem {
   bool causal = false;
   bool mask = false;     ///< an additive [1, 1, Nq, Nk] f32 mask operand
   bool descales = false; ///< q, k, v descale operands
+  /// With `descales`: tensor<B x Hkv x f32> descales (per batch and KV head)
+  /// rather than f32 scalars.
+  bool descalesPerHead = false;
   int64_t tileQ = kDefaultTileQ, tileKV = kDefaultTileKV;
 
   /// The module holding @attention(Q, K, V[, mask][, q_ds, k_ds, v_ds]).
@@ -105,6 +108,32 @@ llvm::Error checkHostMemory(llvm::ArrayRef<int64_t> query,
                             const PrecisionPolicy &policy,
                             uint64_t limitBytes);
 
+/// The descales of one run (used only if the op has descale operands).
+/// Implicitly made from three floats, so `{0.5f, 2.0f, 1.0f}` is the
+/// per-tensor {q_ds, k_ds, v_ds}.
+struct RunDescales {
+  /// q_ds, k_ds, v_ds per tensor. For an op with per-(batch, KV head)
+  /// descales and no `perHead` values, every entry [b, h_kv] of each is
+  /// this value (a per-tensor descale is a per-head one with equal entries).
+  std::array<float, 3> perTensor{1, 1, 1};
+  /// q_ds, k_ds, v_ds per (batch, KV head): three [B, Hkv] tensors. Only
+  /// for an op with tensor<B x Hkv x f32> descales.
+  std::optional<std::array<lab::HostTensor, 3>> perHead;
+
+  RunDescales() = default;
+  RunDescales(std::array<float, 3> perTensor) : perTensor(perTensor) {}
+  RunDescales(std::array<lab::HostTensor, 3> perHead)
+      : perHead(std::move(perHead)) {}
+
+  /// Entry [b, h] of descale `which` (0: q, 1: k, 2: v) as the op reads it.
+  float at(unsigned which, int64_t b, int64_t h) const {
+    if (!perHead)
+      return perTensor[which];
+    const lab::HostTensor &t = (*perHead)[which];
+    return t.data[b * t.shape[1] + h];
+  }
+};
+
 /// A compiled attention, ready to run many times.
 class CPUAttention {
 public:
@@ -122,21 +151,27 @@ public:
 
   /// Runs on float data: each input is first rounded to its operand type
   /// (round to nearest even, satfinite). `descales` are used only if the
-  /// op has descale operands; `mask` only if it has a mask.
+  /// op has descale operands; `mask` only if it has a mask. Per-head
+  /// descale values must be [B, Hkv] and are refused for an op with scalar
+  /// descales; per-tensor ones fill every entry of per-head descales.
   llvm::Expected<CPURunResult> run(const lab::HostTensor &q,
                                    const lab::HostTensor &k,
                                    const lab::HostTensor &v,
                                    const lab::HostTensor *mask = nullptr,
-                                   std::array<float, 3> descales = {1, 1, 1});
+                                   const RunDescales &descales = {});
 
   /// Shapes and element formats of the op (inputs in order, then result).
   struct Signature {
     std::vector<int64_t> query, key, value, mask, result;
     FloatFormat queryFormat, keyFormat, valueFormat, resultFormat;
     bool hasMask = false, hasDescales = false, countsCollapse = false;
+    /// The descales are tensor<B x Hkv x f32> (per batch and KV head); their
+    /// shape [B, Hkv] is `descale`.
+    bool perHeadDescales = false;
+    std::vector<int64_t> descale;
     /// The calling convention these flags give (Numerics/KernelABI.h).
     KernelSignature kernel() const {
-      return {hasMask, hasDescales, countsCollapse};
+      return {hasMask, hasDescales, countsCollapse, perHeadDescales};
     }
     std::string funcName;
     /// The op's numerics that the float64 reference must follow: its

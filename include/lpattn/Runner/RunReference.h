@@ -18,11 +18,12 @@
 namespace lpattn {
 
 /// Reference options matching the op of `sig` run with `mask` (used only if
-/// the op has a mask operand) and `descales` (only if it has descales).
+/// the op has a mask operand) and `descales` (only if it has descales). The
+/// options point into `mask` and `descales`, which must outlive them.
 lab::ReferenceOptions
 getReferenceOptions(const CPUAttention::Signature &sig,
                     const lab::HostTensor *mask = nullptr,
-                    std::array<float, 3> descales = {1, 1, 1});
+                    const RunDescales &descales = {});
 
 /// The float64 attention of the unquantized inputs that `sig`'s op computes
 /// (SPEC.md's accuracy baseline).
@@ -30,7 +31,7 @@ llvm::Expected<lab::HostTensorF64>
 referenceFor(const CPUAttention::Signature &sig, const lab::HostTensor &q,
              const lab::HostTensor &k, const lab::HostTensor &v,
              const lab::HostTensor *mask = nullptr,
-             std::array<float, 3> descales = {1, 1, 1});
+             const RunDescales &descales = {});
 
 } // namespace lpattn
 

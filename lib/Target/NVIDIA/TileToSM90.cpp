@@ -879,6 +879,14 @@ FailureOr<TiledAttention> analyze(func::FuncOp func, int64_t stages) {
     return fail(func, "expects arguments (q, k, v) or (q, k, v, q_ds, k_ds, "
                       "v_ds): masks and instrumentation are CPU-only");
   t.hasDescales = numArgs == 6;
+  // Per-(batch, KV head) descales are tensor<B x Hkv x f32> arguments that
+  // the forall body reads with tensor.extract: not mapped yet.
+  if (t.hasDescales)
+    for (unsigned i = 3; i < 6; ++i)
+      if (!func.getArgument(i).getType().isF32())
+        return fail(func, "per-(batch, KV head) descales (tensor<B x Hkv x "
+                          "f32>) are not mapped to the kernel yet; expects "
+                          "f32 scalar descales");
   auto q = dyn_cast<RankedTensorType>(func.getArgument(0).getType());
   auto kT = dyn_cast<RankedTensorType>(func.getArgument(1).getType());
   auto v = dyn_cast<RankedTensorType>(func.getArgument(2).getType());

@@ -151,8 +151,8 @@ lpattnRtStatus lpattnRtEncodeTensorMap(lpattnRtTensorMap *map,
 
 /** One launch argument, in the descriptor's parameter order: `role` must
     match the parameter's role ("q", ..., "o"); tensors give `ptr` (the
-    runtime encodes the descriptor's tensor maps from it), f32 scalars give
-    `scalar`. */
+    runtime encodes the descriptor's tensor maps from it; per-head descales
+    are f32 [B, Hkv] tensors), f32 scalars give `scalar`. */
 typedef struct lpattnRtArg {
   const char *role;
   lpattnRtDevicePtr ptr;

@@ -57,3 +57,12 @@ func.func @segment_sizes_lie(%q: tensor<1x1x8x16xf32>, %k: tensor<1x1x8x16xf32>,
   %o = "lpattn.attention"(%q, %k, %v) <{causal = false, kv_order = #lpattn<kv_order forward>, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>, p_scale = 1.0 : f64, policy = #lpattn.precision<qk = f32, score = f32, p = f32, v = f32, acc = f32, out = f32, overflow = satfinite>, softmax = #lpattn.softmax<standard>, softmax_scale = 0.25 : f32}> : (tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>) -> tensor<1x1x8x16xf32>
   return %o : tensor<1x1x8x16xf32>
 }
+
+// -----
+
+// Mixed descale forms in the generic form: the verifier, not the parser.
+func.func @descales_mixed_generic(%q: tensor<1x1x8x16xf32>, %k: tensor<1x1x8x16xf32>, %v: tensor<1x1x8x16xf32>, %d: f32, %t: tensor<1x1xf32>) -> tensor<1x1x8x16xf32> {
+  // expected-error @+1 {{descales must be all f32 scalars (per tensor) or all tensor<B x Hkv x f32> (per batch and KV head), got tensor<1x1xf32>, tensor<1x1xf32>, f32}}
+  %o = "lpattn.attention"(%q, %k, %v, %t, %t, %d) <{causal = false, kv_order = #lpattn<kv_order forward>, operandSegmentSizes = array<i32: 1, 1, 1, 0, 3>, p_scale = 1.0 : f64, policy = #lpattn.precision<qk = f32, score = f32, p = f32, v = f32, acc = f32, out = f32, overflow = satfinite>, softmax = #lpattn.softmax<standard>, softmax_scale = 0.25 : f32}> : (tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1xf32>, tensor<1x1xf32>, f32) -> tensor<1x1x8x16xf32>
+  return %o : tensor<1x1x8x16xf32>
+}

@@ -43,12 +43,32 @@ func.func @two_descales(%q: tensor<1x1x8x16xf32>, %k: tensor<1x1x8x16xf32>, %v: 
 
 // -----
 
-// Descales are f32 scalars.
+// Descales without a type are f32 scalars.
 // expected-note @+1 {{prior use here}}
 func.func @descale_not_f32(%q: tensor<1x1x8x16xf32>, %k: tensor<1x1x8x16xf32>, %v: tensor<1x1x8x16xf32>, %d: f16) -> tensor<1x1x8x16xf32> {
   // expected-error @+1 {{use of value '%d' expects different type than prior uses: 'f32' vs 'f16'}}
   %o = lpattn.attention %q, %k, %v descale(%d, %d, %d) policy = <qk = f32, score = f32, p = f32, v = f32, acc = f32, out = f32, overflow = satfinite> : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32> -> tensor<1x1x8x16xf32>
   return %o : tensor<1x1x8x16xf32>
+}
+
+// -----
+
+// Per-(batch, KV head) descales name their tensor type: without it they
+// would be f32 scalars.
+// expected-note @+1 {{prior use here}}
+func.func @per_head_descale_without_type(%q: tensor<2x4x8x16xf32>, %k: tensor<2x2x8x16xf32>, %v: tensor<2x2x8x16xf32>, %t: tensor<2x2xf32>) -> tensor<2x4x8x16xf32> {
+  // expected-error @+1 {{use of value '%t' expects different type than prior uses: 'f32' vs 'tensor<2x2xf32>'}}
+  %o = lpattn.attention %q, %k, %v descale(%t, %t, %t) policy = <qk = f32, score = f32, p = f32, v = f32, acc = f32, out = f32, overflow = satfinite> : tensor<2x4x8x16xf32>, tensor<2x2x8x16xf32>, tensor<2x2x8x16xf32> -> tensor<2x4x8x16xf32>
+  return %o : tensor<2x4x8x16xf32>
+}
+
+// -----
+
+// One descale type (for all three) or three.
+func.func @two_descale_types(%q: tensor<2x4x8x16xf32>, %k: tensor<2x2x8x16xf32>, %v: tensor<2x2x8x16xf32>, %t: tensor<2x2xf32>) -> tensor<2x4x8x16xf32> {
+  // expected-error @+1 {{expected one descale type (for all three) or three, got 2}}
+  %o = lpattn.attention %q, %k, %v descale(%t, %t, %t : tensor<2x2xf32>, tensor<2x2xf32>) policy = <qk = f32, score = f32, p = f32, v = f32, acc = f32, out = f32, overflow = satfinite> : tensor<2x4x8x16xf32>, tensor<2x2x8x16xf32>, tensor<2x2x8x16xf32> -> tensor<2x4x8x16xf32>
+  return %o : tensor<2x4x8x16xf32>
 }
 
 // -----

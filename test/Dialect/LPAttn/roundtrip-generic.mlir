@@ -20,3 +20,13 @@ func.func @generic_roundtrip(%q: tensor<1x4x32x256xf8E5M2>, %k: tensor<1x1x64x25
            -> tensor<1x4x32x64xf16>
   return %o : tensor<1x4x32x64xf16>
 }
+
+// CHECK-LABEL: func.func @generic_per_head
+// CHECK:       lpattn.attention %{{[a-z0-9]+}}, %{{[a-z0-9]+}}, %{{[a-z0-9]+}} descale(%{{[a-z0-9]+}}, %{{[a-z0-9]+}}, %{{[a-z0-9]+}} : tensor<1x2xf32>) policy =
+func.func @generic_per_head(%q: tensor<1x4x16x16xf32>, %k: tensor<1x2x16x16xf32>, %v: tensor<1x2x16x16xf32>,
+                            %qd: tensor<1x2xf32>, %kd: tensor<1x2xf32>, %vd: tensor<1x2xf32>) -> tensor<1x4x16x16xf32> {
+  %o = lpattn.attention %q, %k, %v descale(%qd, %kd, %vd : tensor<1x2xf32>)
+         policy = <qk = f32, score = f32, p = f32, v = f32, acc = f32, out = f32, overflow = satfinite>
+         : tensor<1x4x16x16xf32>, tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32> -> tensor<1x4x16x16xf32>
+  return %o : tensor<1x4x16x16xf32>
+}

@@ -126,3 +126,43 @@ func.func @extra_attrs(%q: tensor<1x1x8x8xf32>, %k: tensor<1x1x8x8xf32>,
          : tensor<1x1x8x8xf32>, tensor<1x1x8x8xf32>, tensor<1x1x8x8xf32> -> tensor<1x1x8x8xf32>
   return %o : tensor<1x1x8x8xf32>
 }
+
+// -----
+
+// Per-(batch, KV head) descales, as FlashAttention-3 takes them: three
+// tensor<B x Hkv x f32>, their type written once.
+// CHECK-LABEL: func.func @per_head_descales
+// CHECK:       lpattn.attention %{{[a-z0-9]+}}, %{{[a-z0-9]+}}, %{{[a-z0-9]+}} descale(%{{[a-z0-9]+}}, %{{[a-z0-9]+}}, %{{[a-z0-9]+}} : tensor<2x2xf32>) policy =
+// CHECK-SAME:    : tensor<2x8x128x64xf8E4M3FN>, tensor<2x2x128x64xf8E4M3FN>, tensor<2x2x128x64xf8E4M3FN> -> tensor<2x8x128x64xbf16>
+func.func @per_head_descales(%q: tensor<2x8x128x64xf8E4M3FN>, %k: tensor<2x2x128x64xf8E4M3FN>,
+                             %v: tensor<2x2x128x64xf8E4M3FN>, %qd: tensor<2x2xf32>,
+                             %kd: tensor<2x2xf32>, %vd: tensor<2x2xf32>) -> tensor<2x8x128x64xbf16> {
+  %o = lpattn.attention %q, %k, %v descale(%qd, %kd, %vd : tensor<2x2xf32>)
+         policy = <qk = f8E4M3FN, score = f32, p = f8E4M3FN, v = f8E4M3FN, acc = f32, out = bf16, overflow = satfinite>
+         p_scale = 256.0 kv_order = reverse
+         : tensor<2x8x128x64xf8E4M3FN>, tensor<2x2x128x64xf8E4M3FN>, tensor<2x2x128x64xf8E4M3FN> -> tensor<2x8x128x64xbf16>
+  return %o : tensor<2x8x128x64xbf16>
+}
+
+// -----
+
+// The per-tensor form may spell its f32 type, once or for each; it prints
+// without it. Dynamic B: a descale tensor with ? (or a static size) fits.
+// CHECK-LABEL: func.func @descale_types_spelled
+// CHECK:       descale(%{{[a-z0-9]+}}, %{{[a-z0-9]+}}, %{{[a-z0-9]+}}) policy =
+// CHECK:       descale(%{{[a-z0-9]+}}, %{{[a-z0-9]+}}, %{{[a-z0-9]+}}) policy =
+// CHECK:       descale(%{{[a-z0-9]+}}, %{{[a-z0-9]+}}, %{{[a-z0-9]+}} : tensor<?x2xf32>) policy =
+func.func @descale_types_spelled(%q: tensor<?x4x8x16xf32>, %k: tensor<?x2x8x16xf32>,
+                                 %v: tensor<?x2x8x16xf32>, %d: f32, %t: tensor<?x2xf32>)
+    -> (tensor<?x4x8x16xf32>, tensor<?x4x8x16xf32>, tensor<?x4x8x16xf32>) {
+  %o1 = lpattn.attention %q, %k, %v descale(%d, %d, %d : f32)
+         policy = <qk = f32, score = f32, p = f32, v = f32, acc = f32, out = f32, overflow = satfinite>
+         : tensor<?x4x8x16xf32>, tensor<?x2x8x16xf32>, tensor<?x2x8x16xf32> -> tensor<?x4x8x16xf32>
+  %o2 = lpattn.attention %q, %k, %v descale(%d, %d, %d : f32, f32, f32)
+         policy = <qk = f32, score = f32, p = f32, v = f32, acc = f32, out = f32, overflow = satfinite>
+         : tensor<?x4x8x16xf32>, tensor<?x2x8x16xf32>, tensor<?x2x8x16xf32> -> tensor<?x4x8x16xf32>
+  %o3 = lpattn.attention %q, %k, %v descale(%t, %t, %t : tensor<?x2xf32>)
+         policy = <qk = f32, score = f32, p = f32, v = f32, acc = f32, out = f32, overflow = satfinite>
+         : tensor<?x4x8x16xf32>, tensor<?x2x8x16xf32>, tensor<?x2x8x16xf32> -> tensor<?x4x8x16xf32>
+  return %o1, %o2, %o3 : tensor<?x4x8x16xf32>, tensor<?x4x8x16xf32>, tensor<?x4x8x16xf32>
+}

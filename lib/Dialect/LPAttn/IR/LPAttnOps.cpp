@@ -57,7 +57,8 @@ void AttentionOp::build(OpBuilder &builder, OperationState &state, Value query,
 // AttentionOp: assembly format
 //===----------------------------------------------------------------------===//
 //
-//   lpattn.attention %q, %k, %v (mask(%m))? (descale(%qd, %kd, %vd))?
+//   lpattn.attention %q, %k, %v (mask(%m))?
+//       (descale(%qd, %kd, %vd (`:` type (`,` type `,` type)?)?))?
 //       policy = <qk = ..., score = ..., ...>
 //       (scale = f)? (p_scale = f)? (kv_order = kw)?
 //       (softmax = #lpattn.softmax body: kw (`(` beta = f (`,` tol = f)? `)`)?)?
@@ -65,7 +66,11 @@ void AttentionOp::build(OpBuilder &builder, OperationState &state, Value query,
 //       attr-dict `:` type(q), type(k), type(v) (`,` type(mask))? -> type
 //
 // Omitted clauses take their defaults; the printer writes every clause so
-// that the IR always states its numerics.
+// that the IR always states its numerics. Descales without a type are f32
+// scalars (per tensor); one type applies to all three (per batch and KV head:
+// `descale(%qd, %kd, %vd : tensor<2x4xf32>)`); three types, one each, are
+// printed only for an op whose descales differ in type (which the verifier
+// refuses), so that any op prints and parses back.
 
 static const llvm::StringRef kElidedAttrs[] = {
     "policy", "softmax_scale", "p_scale",    "kv_order",
@@ -76,6 +81,7 @@ ParseResult AttentionOp::parse(OpAsmParser &parser, OperationState &result) {
   Builder &builder = parser.getBuilder();
   OpAsmParser::UnresolvedOperand query, key, value, mask;
   SmallVector<OpAsmParser::UnresolvedOperand, 3> descales;
+  SmallVector<Type, 3> descaleTypes;
   bool hasMask = false;
 
   if (parser.parseOperand(query) || parser.parseComma() ||
@@ -89,9 +95,25 @@ ParseResult AttentionOp::parse(OpAsmParser &parser, OperationState &result) {
       return failure();
   }
   if (succeeded(parser.parseOptionalKeyword("descale"))) {
-    if (parser.parseOperandList(descales, /*requiredOperandCount=*/3,
-                                OpAsmParser::Delimiter::Paren))
+    if (parser.parseLParen() ||
+        parser.parseOperandList(descales, /*requiredOperandCount=*/3))
       return failure();
+    if (succeeded(parser.parseOptionalColon())) {
+      llvm::SMLoc typesLoc = parser.getCurrentLocation();
+      if (parser.parseTypeList(descaleTypes))
+        return failure();
+      if (descaleTypes.size() != 1 && descaleTypes.size() != 3)
+        return parser.emitError(typesLoc)
+               << "expected one descale type (for all three) or three, got "
+               << descaleTypes.size();
+    }
+    if (parser.parseRParen())
+      return failure();
+    // No type: f32 scalars; one type: the same for all three.
+    if (descaleTypes.empty())
+      descaleTypes.push_back(parser.getBuilder().getF32Type());
+    if (descaleTypes.size() == 1)
+      descaleTypes.resize(3, descaleTypes.front());
   }
 
   // policy = #lpattn.precision<...> (required: precision is never implied).
@@ -207,12 +229,12 @@ ParseResult AttentionOp::parse(OpAsmParser &parser, OperationState &result) {
   props.operandSegmentSizes = {1, 1, 1, hasMask ? 1 : 0,
                                static_cast<int32_t>(descales.size())};
 
-  Type f32 = builder.getF32Type();
   if (parser.resolveOperand(query, queryType, result.operands) ||
       parser.resolveOperand(key, keyType, result.operands) ||
       parser.resolveOperand(value, valueType, result.operands) ||
       (hasMask && parser.resolveOperand(mask, maskType, result.operands)) ||
-      parser.resolveOperands(descales, f32, result.operands))
+      parser.resolveOperands(descales, descaleTypes,
+                             parser.getCurrentLocation(), result.operands))
     return failure();
   result.addTypes(resultType);
   return success();
@@ -225,6 +247,14 @@ void AttentionOp::print(OpAsmPrinter &p) {
   if (!getDescales().empty()) {
     p << " descale(";
     p.printOperands(getDescales());
+    TypeRange types = getDescales().getTypes();
+    if (llvm::any_of(types, [](Type t) { return !t.isF32(); })) {
+      p << " : ";
+      if (llvm::all_equal(types))
+        p << types.front();
+      else
+        llvm::interleaveComma(types, p);
+    }
     p << ")";
   }
   p << " policy = ";
@@ -265,6 +295,49 @@ static LogicalResult verifyDimsMatch(AttentionOp op, RankedTensorType a,
     return success();
   return op.emitOpError() << what << " mismatch: " << nameA << " has " << sa
                           << " but " << nameB << " has " << sb;
+}
+
+/// The descales: three f32 scalars (per tensor) or three [B, Hkv] f32
+/// tensors (per batch and KV head, B of the query, Hkv of the key).
+static LogicalResult verifyDescales(AttentionOp op) {
+  ValueRange descales = op.getDescales();
+  if (descales.size() != 3)
+    return success(); // none (or a count the caller reports)
+  auto isTensor = [](Value v) { return isa<RankedTensorType>(v.getType()); };
+  if (llvm::any_of(descales, isTensor) && !llvm::all_of(descales, isTensor)) {
+    InFlightDiagnostic diag = op.emitOpError()
+                              << "descales must be all f32 scalars (per "
+                                 "tensor) or all tensor<B x Hkv x f32> (per "
+                                 "batch and KV head), got ";
+    std::string types;
+    llvm::raw_string_ostream os(types);
+    llvm::interleaveComma(descales.getTypes(), os);
+    return diag << types;
+  }
+  if (!op.hasPerHeadDescales())
+    return success();
+  int64_t batch = op.getQueryType().getDimSize(0);
+  int64_t kvHeads = op.getKeyType().getDimSize(1);
+  auto spell = [](int64_t d) {
+    return ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d);
+  };
+  static const char *const kNames[] = {"q_ds", "k_ds", "v_ds"};
+  for (auto [name, descale] : llvm::zip_equal(kNames, descales)) {
+    auto type = cast<RankedTensorType>(descale.getType());
+    auto fits = [](int64_t got, int64_t want) {
+      return ShapedType::isDynamic(got) || ShapedType::isDynamic(want) ||
+             got == want;
+    };
+    if (type.getRank() != 2 || !fits(type.getDimSize(0), batch) ||
+        !fits(type.getDimSize(1), kvHeads))
+      return op.emitOpError()
+             << "per-(batch, KV head) descale " << name << " has type " << type
+             << ", but it must be [B, Hkv] = [" << spell(batch) << ", "
+             << spell(kvHeads)
+             << "] (B of the query, Hkv of the key), i.e. tensor<"
+             << spell(batch) << "x" << spell(kvHeads) << "xf32>";
+  }
+  return success();
 }
 
 LogicalResult AttentionOp::verify() {
@@ -350,6 +423,8 @@ LogicalResult AttentionOp::verify() {
   if (!getDescales().empty() && getDescales().size() != 3)
     return emitOpError() << "expects 0 or 3 descales (q, k, v), got "
                          << getDescales().size();
+  if (failed(verifyDescales(*this)))
+    return failure();
 
   std::string problem =
       checkSoftmaxScale(getSoftmaxScaleAttr().getValueAsDouble());

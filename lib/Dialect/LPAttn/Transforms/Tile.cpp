@@ -3,6 +3,7 @@
 // The flash-attention forward of SPEC.md, one op per numerics step:
 //
 //   for b, h, i (query tiles):                       scf.forall
+//     (per-head descales: q_ds, k_ds, v_ds = *_ds[b, h / (Hq / Hkv)])
 //     m = -inf; l = 0; acc = 0
 //     for j in visible KV tiles:                      scf.for {lpattn.kv_loop}
 //       S   = sum_k f32(Q_i) f32(K_j)                 qk_mma (f32 tile)
@@ -103,8 +104,11 @@ struct AttentionTiling {
   AttentionOp op;
   AttentionShape shape;
   PrecisionPolicyAttr policy;
-  Value scoreScale;    ///< c * q_ds * k_ds (f32)
-  Value valueDescale;  ///< v_ds (f32)
+  /// c * q_ds * k_ds and v_ds (f32). Per-head descales: null here (each
+  /// query tile reads its own, buildQueryTile), c alone in `softmaxScale`.
+  Value scoreScale;
+  Value valueDescale;
+  Value softmaxScale;  ///< c (f32)
   int64_t numKVTiles;  ///< T
   int64_t diagonal;    ///< Nk - Nq (causal, bottom-right aligned)
 };
@@ -155,11 +159,12 @@ SmallVector<Value> buildKVStep(OpBuilder &b, Location loc,
 /// its slice of `out` (destination-passing style, so that it bufferizes in
 /// place). Returns the KV loop and the normalized tile.
 std::pair<scf::ForOp, Value> buildQueryTile(OpBuilder &b, Location loc,
-                                            const AttentionTiling &t,
+                                            const AttentionTiling &tiling,
                                             Value batch, Value head,
                                             Value qTile, Value out,
                                             Value row0, OpFoldResult rows) {
   TileBuilder tb(b, loc);
+  AttentionTiling t = tiling;
   const AttentionShape &shape = t.shape;
   AttentionOp op = t.op;
   Value qi = extractTile(b, loc, op.getQuery(), batch, head, row0, rows,
@@ -171,6 +176,18 @@ std::pair<scf::ForOp, Value> buildQueryTile(OpBuilder &b, Location loc,
                      : arith::DivUIOp::create(b, loc, head,
                                               tb.indexConst(groupSize))
                            .getResult();
+  // Per-(batch, KV head) descales: this tile's q_ds, k_ds, v_ds are entry
+  // [b, h_kv] of each, read once here; the score scale is (c * q_ds) * k_ds
+  // in f32, in the order of the per-tensor form.
+  if (op.hasPerHeadDescales()) {
+    SmallVector<Value, 3> ds;
+    for (Value descale : op.getDescales())
+      ds.push_back(tensor::ExtractOp::create(b, loc, descale,
+                                             ValueRange{batch, kvHead}));
+    t.scoreScale = arith::MulFOp::create(b, loc, t.softmaxScale, ds[0]);
+    t.scoreScale = arith::MulFOp::create(b, loc, t.scoreScale, ds[1]);
+    t.valueDescale = ds[2];
+  }
   // KV tiles to visit: all, or with causal those left of the diagonal
   // (fully masked tiles are skipped): ceil((row0 + rows + Nk - Nq) / Bc)
   // clamped to [0, T].
@@ -246,18 +263,22 @@ LogicalResult lowerAttention(RewriterBase &rewriter, AttentionOp op,
   rewriter.setInsertionPoint(op);
   TileBuilder tb(b, loc);
 
-  AttentionTiling t{op, shape, op.getPolicy(), Value(), Value(),
+  AttentionTiling t{op, shape, op.getPolicy(), Value(), Value(), Value(),
                     llvm::divideCeil(shape.kvLen, shape.tileKV),
                     shape.kvLen - shape.qLen};
-  // c * q_ds * k_ds, once.
-  t.scoreScale = tb.f32Const(op.getSoftmaxScaleAttr().getValueAsDouble());
-  t.valueDescale = tb.f32Const(1.0);
-  if (!op.getDescales().empty()) {
-    t.scoreScale =
-        arith::MulFOp::create(b, loc, t.scoreScale, op.getDescales()[0]);
-    t.scoreScale =
-        arith::MulFOp::create(b, loc, t.scoreScale, op.getDescales()[1]);
-    t.valueDescale = op.getDescales()[2];
+  // c, and with per-tensor descales c * q_ds * k_ds, once. Per-head
+  // descales are read in each query tile (buildQueryTile).
+  t.softmaxScale = tb.f32Const(op.getSoftmaxScaleAttr().getValueAsDouble());
+  if (!op.hasPerHeadDescales()) {
+    t.scoreScale = t.softmaxScale;
+    t.valueDescale = tb.f32Const(1.0);
+    if (!op.getDescales().empty()) {
+      t.scoreScale =
+          arith::MulFOp::create(b, loc, t.scoreScale, op.getDescales()[0]);
+      t.scoreScale =
+          arith::MulFOp::create(b, loc, t.scoreScale, op.getDescales()[1]);
+      t.valueDescale = op.getDescales()[2];
+    }
   }
 
   Value result = tensor::EmptyOp::create(b, loc, op.getResultType().getShape(),

@@ -172,6 +172,42 @@ func.func @descales_bf16_acc(%q: tensor<1x1x8x16xbf16>, %k: tensor<1x1x8x16xbf16
 
 // -----
 
+// Per-(batch, KV head) descales (FlashAttention-3's form, GQA 4 query heads
+// on 2 KV heads): nothing about them outside the scf.forall; in its body,
+// after h_kv = h / 2 and before the KV loop, one tensor.extract of each at
+// [b, h_kv] (q, k, v in that order), then (c * q_ds) * k_ds in f32, as the
+// per-tensor form computes it once. The score step reads that product and
+// normalize reads the v_ds element.
+// CHECK-LABEL: func.func @per_head_descales
+// CHECK-SAME:  %[[QD:[a-z0-9]+]]: tensor<2x2xf32>, %[[KD:[a-z0-9]+]]: tensor<2x2xf32>, %[[VD:[a-z0-9]+]]: tensor<2x2xf32>
+// CHECK:       %[[C:.+]] = arith.constant 1.250000e-01 : f32
+// CHECK-NOT:   tensor.extract %
+// CHECK-NOT:   arith.mulf
+// CHECK:       scf.forall (%[[B:[a-z0-9]+]], %[[H:[a-z0-9]+]], %{{[a-z0-9]+}}) in (2, 4, 1)
+// CHECK:         %[[TWO:.+]] = arith.constant 2 : index
+// CHECK-NEXT:    %[[HKV:.+]] = arith.divui %[[H]], %[[TWO]] : index
+// CHECK-NEXT:    %[[Q:.+]] = tensor.extract %[[QD]][%[[B]], %[[HKV]]] : tensor<2x2xf32>
+// CHECK-NEXT:    %[[K:.+]] = tensor.extract %[[KD]][%[[B]], %[[HKV]]] : tensor<2x2xf32>
+// CHECK-NEXT:    %[[V:.+]] = tensor.extract %[[VD]][%[[B]], %[[HKV]]] : tensor<2x2xf32>
+// CHECK-NEXT:    %[[CQ:.+]] = arith.mulf %[[C]], %[[Q]] : f32
+// CHECK-NEXT:    %[[CQK:.+]] = arith.mulf %[[CQ]], %[[K]] : f32
+// CHECK:         scf.for
+// CHECK:           tensor.extract_slice %{{.+}}[%[[B]], %[[HKV]], %{{.+}}, 0]
+// CHECK:           linalg.generic {{.*}} ins(%{{.+}}, %[[CQK]] : tensor<8x8xf32>, f32) {{.*}}step score
+// CHECK:         } {lpattn.kv_loop
+// CHECK:         linalg.generic {{.*}} ins(%{{.+}}, %{{.+}}, %[[V]] : tensor<8x16xf32>, tensor<8xf32>, f32) {{.*}}step normalize
+// CHECK:         scf.forall.in_parallel
+func.func @per_head_descales(%q: tensor<2x4x8x64xf8E4M3FN>, %k: tensor<2x2x16x64xf8E4M3FN>, %v: tensor<2x2x16x16xf8E4M3FN>,
+                             %qd: tensor<2x2xf32>, %kd: tensor<2x2xf32>, %vd: tensor<2x2xf32>) -> tensor<2x4x8x16xbf16> {
+  %o = lpattn.attention %q, %k, %v descale(%qd, %kd, %vd : tensor<2x2xf32>)
+         policy = <qk = f8E4M3FN, score = f32, p = f8E4M3FN, v = f8E4M3FN, acc = f32, out = bf16, overflow = satfinite>
+         p_scale = 256.0 kv_order = reverse tiles = [8, 8]
+         : tensor<2x4x8x64xf8E4M3FN>, tensor<2x2x16x64xf8E4M3FN>, tensor<2x2x16x16xf8E4M3FN> -> tensor<2x4x8x16xbf16>
+  return %o : tensor<2x4x8x16xbf16>
+}
+
+// -----
+
 // Without `tiles` the pass options decide (clamped to the sequence).
 // CHECK-LABEL: func.func @default_tiles
 // CHECK:       tensor.extract_slice {{.*}} to tensor<64x16xf32>

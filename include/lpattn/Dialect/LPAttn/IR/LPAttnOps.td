@@ -15,6 +15,10 @@ include "mlir/IR/CommonAttrConstraints.td"
 
 def LPAttn_AttnTensor : TensorRankOf<[AnyFloat], [4]>;
 def LPAttn_TileSizes : ConfinedAttr<DenseI64ArrayAttr, [DenseArrayCount<2>]>;
+// A descale: an f32 scalar (per tensor) or an f32 tensor, which the verifier
+// requires to be [B, Hkv] (per batch and KV head, FlashAttention-3's form).
+def LPAttn_Descale : AnyTypeOf<[F32, RankedTensorOf<[F32]>],
+                               "f32 or a [B, Hkv] tensor of f32">;
 
 //===----------------------------------------------------------------------===//
 // AttentionOp
@@ -30,8 +34,19 @@ def LPAttn_AttentionOp : LPAttn_Op<"attention",
     Layout: `Q: [B, Hq, Nq, D]`, `K: [B, Hkv, Nk, D]`, `V: [B, Hkv, Nk, Dv]`,
     result `[B, Hq, Nq, Dv]`. `Hq` must be a multiple of `Hkv` (GQA/MQA: query
     head `h` reads KV head `h / (Hq / Hkv)`). The optional additive `mask` is
-    `[B or 1, Hq or 1, Nq, Nk]`. The optional `descale` operands are the three
-    f32 per-tensor descales of Q, K and V (all three or none).
+    `[B or 1, Hq or 1, Nq, Nk]`. The optional `descale` operands are the
+    descales of Q, K and V (all three or none), in one of two forms (all
+    three the same):
+
+    * per tensor: three `f32` scalars, `descale(%q_ds, %k_ds, %v_ds)`;
+    * per (batch, KV head), as FlashAttention-3 takes them: three
+      `tensor<B x Hkv x f32>`, `descale(%q_ds, %k_ds, %v_ds : tensor<BxHkvxf32>)`
+      (the type is written once). Query head `h` of batch `b` uses entry
+      `[b, h / (Hq / Hkv)]` of each: all query heads of a GQA group share
+      their KV head's q descale.
+
+    Either way the score scale is `(c * q_ds) * k_ds` in f32 and O is
+    multiplied by `v_ds` at the end.
 
     Attributes (all printed; the parser fills the defaults shown):
 
@@ -50,6 +65,7 @@ def LPAttn_AttentionOp : LPAttn_Op<"attention",
 
     ```mlir
     %o = lpattn.attention %q, %k, %v
+           descale(%q_ds, %k_ds, %v_ds : tensor<1x2xf32>)
            policy = <qk = f8E4M3FN, score = f32,
                p = f8E4M3FN, v = f8E4M3FN, acc = f32, out = bf16,
                overflow = satfinite>
@@ -65,7 +81,7 @@ def LPAttn_AttentionOp : LPAttn_Op<"attention",
     LPAttn_AttnTensor:$key,
     LPAttn_AttnTensor:$value,
     Optional<LPAttn_AttnTensor>:$mask,
-    Variadic<F32>:$descales,
+    Variadic<LPAttn_Descale>:$descales,
     LPAttn_PrecisionPolicyAttr:$policy,
     F32Attr:$softmax_scale,
     F64Attr:$p_scale,
@@ -110,6 +126,12 @@ def LPAttn_AttentionOp : LPAttn_Op<"attention",
     }
     ::mlir::RankedTensorType getResultType() {
       return ::llvm::cast<::mlir::RankedTensorType>(getResult().getType());
+    }
+    /// Whether the descales are per (batch, KV head): three
+    /// tensor<B x Hkv x f32> rather than three f32 scalars (or none).
+    bool hasPerHeadDescales() {
+      return !getDescales().empty() &&
+             ::llvm::isa<::mlir::RankedTensorType>(getDescales()[0].getType());
     }
   }];
 }
