@@ -53,10 +53,6 @@ LogicalResult checkAttention(AttentionOp op) {
                    << " (pad, or run it on the CPU)";
   if (op.getMask())
     return error() << "an additive mask operand is CPU-only for now";
-  if (op.hasPerHeadDescales())
-    return error() << "per-(batch, KV head) descales (tensor<B x Hkv x f32>) "
-                      "are not mapped to the kernel yet (CPU only); f32 "
-                      "scalar descales are";
   if (op.getSoftmax().getVariant() == SoftmaxVariant::Pasa)
     return error() << "the PASA softmax shifts K tiles in shared memory, "
                       "which the kernel does not do yet (CPU only)";

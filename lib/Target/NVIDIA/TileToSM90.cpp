@@ -438,6 +438,24 @@ public:
 
   /// Clones a scalar op (all operands mapped scalars).
   LogicalResult cloneScalar(Operation *op) {
+    // A per-(batch, KV head) descale: one f32 load from its pointer
+    // parameter (the same value for the whole CTA).
+    if (auto extract = dyn_cast<tensor::ExtractOp>(op)) {
+      Value pointer = scalars.lookupOrNull(extract.getTensor());
+      auto type = cast<RankedTensorType>(extract.getTensor().getType());
+      if (!pointer || !isa<LLVM::LLVMPointerType>(pointer.getType()) ||
+          type.getRank() != 2)
+        return fail(op, "reads a tensor that is not a descale argument");
+      Value row = k.toI32(scalars.lookup(extract.getIndices()[0]));
+      Value col = k.toI32(scalars.lookup(extract.getIndices()[1]));
+      Value element = k.add(k.mulc(row, type.getDimSize(1)), col);
+      Value address = LLVM::GEPOp::create(
+          b, loc, pointer.getType(), k.f32(), pointer,
+          ValueRange{arith::ExtUIOp::create(b, loc, k.i64(), element)});
+      scalars.map(extract.getResult(),
+                  LLVM::LoadOp::create(b, loc, k.f32(), address));
+      return success();
+    }
     // Registers hold full tiles: a ragged tile's dim is the full size.
     if (auto dim = dyn_cast<tensor::DimOp>(op)) {
       std::optional<int64_t> index = dim.getConstantIndex();
@@ -853,6 +871,7 @@ struct TiledAttention {
   tensor::ExtractSliceOp kSlice;
   Problem problem;
   bool hasDescales;
+  bool perHeadDescales = false;
   bool dumpP = false;
 };
 
@@ -880,13 +899,9 @@ FailureOr<TiledAttention> analyze(func::FuncOp func, int64_t stages) {
                       "v_ds): masks and instrumentation are CPU-only");
   t.hasDescales = numArgs == 6;
   // Per-(batch, KV head) descales are tensor<B x Hkv x f32> arguments that
-  // the forall body reads with tensor.extract: not mapped yet.
-  if (t.hasDescales)
-    for (unsigned i = 3; i < 6; ++i)
-      if (!func.getArgument(i).getType().isF32())
-        return fail(func, "per-(batch, KV head) descales (tensor<B x Hkv x "
-                          "f32>) are not mapped to the kernel yet; expects "
-                          "f32 scalar descales");
+  // the forall body reads with tensor.extract: pointer parameters.
+  t.perHeadDescales =
+      t.hasDescales && isa<RankedTensorType>(func.getArgument(3).getType());
   auto q = dyn_cast<RankedTensorType>(func.getArgument(0).getType());
   auto kT = dyn_cast<RankedTensorType>(func.getArgument(1).getType());
   auto v = dyn_cast<RankedTensorType>(func.getArgument(2).getType());
@@ -985,7 +1000,11 @@ DictionaryAttr launchAttr(OpBuilder &b, StringRef kernelName,
   tensorMap("k", {1, 1, p.tileKV, p.qkChunkBytes()},
             swizzleName(p.qkSwizzle()));
   tensorMap("v", {1, 1, p.tileKV, p.valueDim}, "none");
-  if (t.hasDescales)
+  if (t.perHeadDescales)
+    for (StringRef role : {"q_ds", "k_ds", "v_ds"})
+      tensorParam(role, "pointer", Float32Type::get(b.getContext()),
+                  {p.batch, p.kvHeads});
+  else if (t.hasDescales)
     for (StringRef role : {"q_ds", "k_ds", "v_ds"})
       params.push_back(b.getDictionaryAttr(
           {b.getNamedAttr("role", b.getStringAttr(role)),
@@ -1526,7 +1545,8 @@ struct LPAttnTileToSM90Pass
     auto globalPtr = LLVM::LLVMPointerType::get(context, 1);
     SmallVector<Type> argTypes(3, ptrType);
     if (tiled->hasDescales)
-      argTypes.append(3, b.getF32Type());
+      argTypes.append(3, tiled->perHeadDescales ? Type(globalPtr)
+                                                : Type(b.getF32Type()));
     argTypes.push_back(globalPtr);
     tiled->dumpP = dumpP;
     if (dumpP)

@@ -69,11 +69,3 @@ func.func @short(%q: tensor<1x1x32x64xf8E4M3FN>, %k: tensor<1x1x128x64xf8E4M3FN>
   %o = lpattn.attention %q, %k, %v policy = <qk = f8E4M3FN, score = f32, p = f8E4M3FN, v = f8E4M3FN, acc = f32, out = bf16, overflow = satfinite> : tensor<1x1x32x64xf8E4M3FN>, tensor<1x1x128x64xf8E4M3FN>, tensor<1x1x128x64xf8E4M3FN> -> tensor<1x1x32x64xbf16>
   return %o : tensor<1x1x32x64xbf16>
 }
-
-// -----
-
-func.func @per_head_descales(%q: tensor<1x4x128x64xf8E4M3FN>, %k: tensor<1x2x128x64xf8E4M3FN>, %v: tensor<1x2x128x64xf8E4M3FN>, %d: tensor<1x2xf32>) -> tensor<1x4x128x64xbf16> {
-  // expected-error @+1 {{cannot run on sm_90a: per-(batch, KV head) descales (tensor<B x Hkv x f32>) are not mapped to the kernel yet (CPU only); f32 scalar descales are}}
-  %o = lpattn.attention %q, %k, %v descale(%d, %d, %d : tensor<1x2xf32>) policy = <qk = f8E4M3FN, score = f32, p = f8E4M3FN, v = f8E4M3FN, acc = f32, out = bf16, overflow = satfinite> : tensor<1x4x128x64xf8E4M3FN>, tensor<1x2x128x64xf8E4M3FN>, tensor<1x2x128x64xf8E4M3FN> -> tensor<1x4x128x64xbf16>
-  return %o : tensor<1x4x128x64xbf16>
-}
