@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The main job: set up, build, then compile and run attentions end to end on
-# the CPU (bit-exact low-precision emulation) and print their accuracy
-# against a float64 attention of the same unquantized inputs.
-# (No GPU kernel yet, so the CPU path runs everywhere; runtime/ can load and
-# launch GPU artifacts once the kernel lowering writes them.)
+# The main job: set up, build, then compile and run attentions end to end and
+# print their accuracy against a float64 attention of the same inputs: on
+# the GPU (the sm_90a kernel, through lpattn-run --device auto) where a CUDA
+# driver and an H100/H200 are present, on the CPU (bit-exact low-precision
+# emulation) otherwise; plus the compiled kernel's static checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -25,6 +25,21 @@ echo "-- naive: S = 1, forward KV order"
 "$BIN/lpattn-run" "${COMMON[@]}" --p-scale 1 --reverse=false | tail -n 2
 echo "-- robust (lpattn-robust-fp8): S = 256, reverse KV order"
 "$BIN/lpattn-run" "${COMMON[@]}" --p-scale 256 --reverse | tail -n 2
+echo
+echo "== the GPU path: the same FP8 attention compiled for sm_90a (wgmma/TMA) =="
+mkdir -p build/run
+"$BIN/lpattn-run" --heads 8 --nq 1024 --nk 1024 --head-dim 128 --tile-kv 128 \
+  --p-scale 256 --reverse --print-mlir --no-run > build/run/attention-fp8.mlir
+"$BIN/lpattn-compile" build/run/attention-fp8.mlir -o build/run/attention-fp8 --time
+grep -E "registers|spill" build/run/attention-fp8.ptxas.log
+if TOOLS=$(python3 scripts/check-sass.py --find-tools 2>/dev/null); then
+  LPATTN_CUDA_TOOLS=$TOOLS python3 scripts/check-sass.py \
+    build/run/attention-fp8.cubin --ptxas-log build/run/attention-fp8.ptxas.log \
+    --expect-qgmma e4m3 --expect-register-a
+fi
+echo "-- run: on the GPU when one is present, else on the CPU"
+"$BIN/lpattn-run" --device auto --heads 8 --nq 1024 --nk 1024 --head-dim 128 \
+  --tile-kv 128 --p-scale 256 --reverse
 echo
 echo "== full FP8: Q/K/V/P in e4m3, bf16 output, S = 256, reverse =="
 "$BIN/lpattn-run" --heads 8 --nq 128 --nk 4096 --head-dim 128 --inputs sinks \

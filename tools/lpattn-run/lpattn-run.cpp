@@ -25,6 +25,14 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include "lpattn/Target/NVIDIA/Compiler.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -189,6 +197,15 @@ static cl::opt<uint64_t> maxMemory(
     cl::desc("host memory the tensors may take, in bytes (0: the machine's "
              "physical memory)"),
     cl::init(0), cl::cat(outputCat));
+static cl::opt<std::string> device(
+    "device",
+    cl::desc("cpu: the CPU pipeline with bit-exact emulation (default); gpu: "
+             "also compile the attention for sm_90a (lpattn-compile's "
+             "pipeline), run it on the GPU with lpattn-gpu-run on the same "
+             "inputs and print its table (accuracy against float64 and the "
+             "CPU emulation, TFLOP/s); auto: gpu when a driver and an sm_90 "
+             "GPU are there and the attention compiles for it, else cpu"),
+    cl::init("cpu"), cl::cat(outputCat));
 static cl::opt<bool> printIR("print-mlir",
                              cl::desc("print the attention's MLIR"),
                              cl::init(false), cl::cat(outputCat));
@@ -862,6 +879,84 @@ static void writeCase(const std::string &dir,
   }));
 }
 
+/// --device gpu/auto: the case (inputs, CPU emulation, float64 reference)
+/// in a temporary directory, the sm_90a artifact next to it, and
+/// lpattn-gpu-run (next to this executable) on both, with its output as
+/// ours. Returns lpattn-gpu-run's exit status, or -1 with `why` set when
+/// there is no GPU to run on or the attention does not compile for one.
+static int runOnGPU(const CPUAttention &attention, const Row &row,
+                    const lab::HostTensor *mask, const std::string &mlir,
+                    std::string &why) {
+  llvm::SmallString<128> dir;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("lpattn-run-gpu", dir)) {
+    why = "cannot create a temporary directory: " + ec.message();
+    return -1;
+  }
+  writeCase(dir.str().str(), attention.getSignature(), row, mask, mlir);
+
+  // The sibling tools: lpattn-gpu-run (the runtime, no MLIR).
+  std::string self = llvm::sys::fs::getMainExecutable(
+      "lpattn-run", reinterpret_cast<void *>(&runOnGPU));
+  llvm::SmallString<256> gpuRun(llvm::sys::path::parent_path(self));
+  llvm::sys::path::append(gpuRun, "lpattn-gpu-run");
+  if (!llvm::sys::fs::can_execute(gpuRun)) {
+    why = std::string(gpuRun) + " is not built";
+    return -1;
+  }
+
+  mlir::DialectRegistry registry;
+  registerSM90CompilerDependencies(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  std::string diagnostics;
+  {
+    llvm::raw_string_ostream os(diagnostics);
+    mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &d) {
+      os << d.str() << "; ";
+      return mlir::success();
+    });
+    mlir::OwningOpRef<mlir::ModuleOp> module =
+        mlir::parseSourceString<mlir::ModuleOp>(mlir, &context);
+    llvm::SmallString<256> prefix(dir);
+    llvm::sys::path::append(prefix, "attn");
+    if (!module) {
+      why = "cannot parse the attention: " + diagnostics;
+      return -1;
+    }
+    if (llvm::Error err = compileSM90(*module, prefix, SM90CompileOptions())) {
+      why = "the attention does not compile for sm_90a: " + diagnostics +
+            llvm::toString(std::move(err));
+      return -1;
+    }
+  }
+
+  // Is there a GPU? lpattn-gpu-run says so itself (exit 1, one message).
+  llvm::SmallString<256> json(dir), log(dir);
+  llvm::sys::path::append(json, "attn.json");
+  llvm::sys::path::append(log, "gpu-run.log");
+  std::vector<std::string> args{std::string(gpuRun), std::string(json),
+                                "--inputs", std::string(dir), "--bench",
+                                "20"};
+  if (::json)
+    args.push_back("--json");
+  llvm::SmallVector<llvm::StringRef> argRefs(args.begin(), args.end());
+  std::optional<llvm::StringRef> redirects[] = {std::nullopt, std::nullopt,
+                                                llvm::StringRef(log)};
+  int rc = llvm::sys::ExecuteAndWait(gpuRun, argRefs, std::nullopt, redirects);
+  auto logText = llvm::MemoryBuffer::getFile(log);
+  std::string message =
+      logText ? llvm::StringRef((*logText)->getBuffer()).trim().str() : "";
+  (void)llvm::sys::fs::remove_directories(dir);
+  if (rc == 1 && device == "auto") {
+    why = message.empty() ? "lpattn-gpu-run failed" : message;
+    return -1;
+  }
+  if (!message.empty())
+    llvm::errs() << message << "\n";
+  return rc;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions({&problemCat, &inputCat, &outputCat});
@@ -901,6 +996,10 @@ int main(int argc, char **argv) {
          "--sweep");
   if (noRun && !printIR)
     fail("--no-run stops after --print-mlir; give --print-mlir too");
+  if (device != "cpu" && device != "gpu" && device != "auto")
+    fail("--device=" + device + ": expected cpu, gpu or auto");
+  if (device != "cpu" && !sweep.empty())
+    fail("--device=" + device + ": a GPU run is one run; it takes no --sweep");
   std::vector<double> params{0.0};
   if (!paramName.empty())
     params = sweepPoints(paramName, start, stop, step);
@@ -954,7 +1053,7 @@ int main(int argc, char **argv) {
       problem.pScale = s;
       if (!noRun)
         checkProblemSize(problem);
-      if (printIR || !saveCase.empty())
+      if (printIR || !saveCase.empty() || device != "cpu")
         caseMLIR = problem.toMLIR();
       if (printIR)
         llvm::outs() << caseMLIR << "\n";
@@ -984,7 +1083,7 @@ int main(int argc, char **argv) {
     if (!sig.hasMask && mask)
       fail("--mask-npy: the attention has no mask operand");
     rows.push_back(runOnce(*attention, mask ? &*mask : nullptr, param,
-                           paramName, !saveCase.empty()));
+                           paramName, !saveCase.empty() || device != "cpu"));
     if (params.size() > 1)
       llvm::errs() << llvm::format("\r[%zu/%zu] %s = %g", i + 1,
                                    params.size(), paramName.c_str(), param);
@@ -998,6 +1097,17 @@ int main(int argc, char **argv) {
   if (!saveCase.empty())
     writeCase(saveCase, attention->getSignature(), rows.back(),
               mask ? &*mask : nullptr, caseMLIR);
+  if (device != "cpu") {
+    std::string why;
+    int rc = runOnGPU(*attention, rows.back(), mask ? &*mask : nullptr,
+                      caseMLIR, why);
+    if (rc >= 0)
+      return rc;
+    if (device == "gpu")
+      fail("--device=gpu: " + why);
+    llvm::errs() << "lpattn-run: --device=auto: running on the CPU (" << why
+                 << ")\n";
+  }
 
   const CPUAttention::Signature &sig = attention->getSignature();
   if (json) {
