@@ -51,8 +51,6 @@ LogicalResult checkAttention(AttentionOp op) {
                    << ") keys, got Nq = " << q.getDimSize(2)
                    << ", Nk = " << op.getKeyType().getDimSize(2)
                    << " (pad, or run it on the CPU)";
-  if (op.getMask())
-    return error() << "an additive mask operand is CPU-only for now";
   if (op.getSoftmax().getVariant() == SoftmaxVariant::Pasa)
     return error() << "the PASA softmax shifts K tiles in shared memory, "
                       "which the kernel does not do yet (CPU only)";

@@ -84,7 +84,7 @@ StringRef wgmmaTypeName(Type type) {
 
 /// A tile-IR value as one consumer thread holds it.
 struct Fragment {
-  enum Kind { Scalar, Rows, Tile, PCodes, QTile, KTile, VTile, Empty };
+  enum Kind { Scalar, Rows, Tile, PCodes, QTile, KTile, VTile, MaskTile, Empty };
   Kind kind = Empty;
   SmallVector<Value> values; ///< Scalar: 1; Rows: 2 (rows r, r+8); Tile:
                              ///< cols/2 (accumulator order); PCodes: 4 i32
@@ -94,6 +94,8 @@ struct Fragment {
   /// when its values are first read (by the accumulate step), so that only
   /// one chunk's fresh accumulator is live next to O.
   SmallVector<Value> deferredPCodes;
+  /// MaskTile: the slice's offsets (batch, head, first row, first key).
+  SmallVector<Value> maskOffsets;
 };
 
 /// Emits the kernel. Every helper builds at the builder's insertion point.
@@ -110,6 +112,7 @@ public:
   Value tid, warpgroup, lane, warp, threadInWarpgroup;
   Value smem; // i32 shared-window address of the aligned base
   Value qMap, kMap, vMap, out;
+  Value mask; ///< the additive mask's pointer (f32 [B|1, Hq|1, Nq, Nk])
   /// The debug P dump (dump-p): P * S before the cast (f32) and the codes
   /// after it, [64, Bc] each, of the tile with kv_offset 0 of block (0, 0, 0)
   /// and the first consumer warpgroup. Null when not compiled in.
@@ -558,6 +561,8 @@ public:
       case 1:
         return f.kind == Fragment::Rows ? f.values[row] : Value();
       default:
+        if (f.kind == Fragment::MaskTile)
+          return maskElement(f, value);
         if (f.kind != Fragment::Tile)
           return Value();
         // A deferred P.V product: compute the chunk holding `value`.
@@ -676,6 +681,29 @@ public:
     }
     fragments[op.getResult(0)] = result;
     return success();
+  }
+
+  /// The additive mask at this thread's element `value` of the tile: one f32
+  /// load, its indices clamped into the tensor (a ragged tile's keys past Nk
+  /// are -inf already, rows past Nq are never stored).
+  Value maskElement(const Fragment &f, int64_t value) {
+    auto type = cast<RankedTensorType>(func.getArgument(3).getType());
+    auto [r, c] = k.elementRowCol(value);
+    auto clamp = [&](Value x, int64_t size) -> Value {
+      return arith::MinUIOp::create(b, loc, x, k.c32(size - 1));
+    };
+    Value row = clamp(k.add(f.maskOffsets[2], r), type.getDimSize(2));
+    Value col = clamp(k.add(f.maskOffsets[3], c), type.getDimSize(3));
+    Value plane = k.add(k.mulc(f.maskOffsets[0], type.getDimSize(1)),
+                        f.maskOffsets[1]);
+    Value element = arith::ExtUIOp::create(
+        b, loc, k.i64(),
+        k.add(k.mulc(k.add(k.mulc(plane, type.getDimSize(2)), row),
+                     type.getDimSize(3)),
+              col));
+    Value address = LLVM::GEPOp::create(b, loc, k.mask.getType(), k.f32(),
+                                        k.mask, ValueRange{element});
+    return LLVM::LoadOp::create(b, loc, k.f32(), address);
   }
 
   /// A fill: a fragment of one value.
@@ -815,7 +843,16 @@ public:
       f.kind = Fragment::KTile;
     else if (source == func.getArgument(2))
       f.kind = Fragment::VTile;
-    else
+    else if (k.mask && source == func.getArgument(3)) {
+      f.kind = Fragment::MaskTile;
+      for (OpFoldResult ofr : op.getMixedOffsets()) {
+        if (auto v = dyn_cast<Value>(ofr))
+          f.maskOffsets.push_back(k.toI32(scalars.lookup(v)));
+        else
+          f.maskOffsets.push_back(
+              k.c32(cast<IntegerAttr>(cast<Attribute>(ofr)).getInt()));
+      }
+    } else
       f.kind = Fragment::Empty; // the output tile (written by in_parallel)
     // Map the offsets' scalars are already evaluated (ops before it).
     fragments[op.getResult()] = f;
@@ -871,6 +908,8 @@ struct TiledAttention {
   tensor::ExtractSliceOp kSlice;
   Problem problem;
   bool hasDescales;
+  bool hasMask = false;
+  unsigned descaleArg = 3; ///< the first descale argument of the function
   bool perHeadDescales = false;
   bool dumpP = false;
 };
@@ -893,15 +932,27 @@ FailureOr<TiledAttention> analyze(func::FuncOp func, int64_t stages) {
   t.kvOffset = findStep(*t.kvLoop.getBody(), Step::KVOffset);
   if (!t.kvOffset)
     return fail(t.kvLoop, "the KV loop has no kv_offset step");
+  // (q, k, v [, mask] [, q_ds, k_ds, v_ds]): KernelABI.h's order.
   unsigned numArgs = func.getNumArguments();
-  if (numArgs != 3 && numArgs != 6)
-    return fail(func, "expects arguments (q, k, v) or (q, k, v, q_ds, k_ds, "
-                      "v_ds): masks and instrumentation are CPU-only");
-  t.hasDescales = numArgs == 6;
+  bool instrumented = llvm::any_of(func.getArgumentTypes(), [](Type type) {
+    return isa<BaseMemRefType>(type);
+  });
+  if (numArgs < 3 || numArgs > 7 || numArgs == 5 || instrumented)
+    return fail(func, "expects arguments (q, k, v [, mask] [, q_ds, k_ds, "
+                      "v_ds]): collapse instrumentation is CPU-only");
+  t.hasMask = numArgs == 4 || numArgs == 7;
+  t.hasDescales = numArgs >= 6;
+  t.descaleArg = t.hasMask ? 4 : 3;
+  if (t.hasMask) {
+    auto mask = dyn_cast<RankedTensorType>(func.getArgument(3).getType());
+    if (!mask || mask.getRank() != 4 || !mask.getElementType().isF32())
+      return fail(func, "expects the mask as a 4-D f32 tensor");
+  }
   // Per-(batch, KV head) descales are tensor<B x Hkv x f32> arguments that
   // the forall body reads with tensor.extract: pointer parameters.
   t.perHeadDescales =
-      t.hasDescales && isa<RankedTensorType>(func.getArgument(3).getType());
+      t.hasDescales &&
+      isa<RankedTensorType>(func.getArgument(t.descaleArg).getType());
   auto q = dyn_cast<RankedTensorType>(func.getArgument(0).getType());
   auto kT = dyn_cast<RankedTensorType>(func.getArgument(1).getType());
   auto v = dyn_cast<RankedTensorType>(func.getArgument(2).getType());
@@ -1000,6 +1051,10 @@ DictionaryAttr launchAttr(OpBuilder &b, StringRef kernelName,
   tensorMap("k", {1, 1, p.tileKV, p.qkChunkBytes()},
             swizzleName(p.qkSwizzle()));
   tensorMap("v", {1, 1, p.tileKV, p.valueDim}, "none");
+  if (t.hasMask)
+    tensorParam("mask", "pointer", Float32Type::get(b.getContext()),
+                cast<RankedTensorType>(func::FuncOp(t.func).getArgument(3).getType())
+                    .getShape());
   if (t.perHeadDescales)
     for (StringRef role : {"q_ds", "k_ds", "v_ds"})
       tensorParam(role, "pointer", Float32Type::get(b.getContext()),
@@ -1018,7 +1073,7 @@ DictionaryAttr launchAttr(OpBuilder &b, StringRef kernelName,
   }
   int64_t gridX = llvm::divideCeil(p.qLen, kRowsPerCTA);
   SmallVector<NamedAttribute> signature{
-      b.getNamedAttr("mask", b.getBoolAttr(false)),
+      b.getNamedAttr("mask", b.getBoolAttr(t.hasMask)),
       b.getNamedAttr("descales", b.getBoolAttr(t.hasDescales)),
       b.getNamedAttr("stats", b.getBoolAttr(false))};
   if (t.dumpP) // only debug artifacts carry the member
@@ -1053,7 +1108,7 @@ public:
     func::FuncOp func = t.func;
     if (t.hasDescales)
       for (int i = 0; i < 3; ++i)
-        in.scalars.map(func.getArgument(3 + i), k.scalarArgs[i]);
+        in.scalars.map(func.getArgument(t.descaleArg + i), k.scalarArgs[i]);
     Block &entry = func.getBody().front();
     (void)in.run(entry, t.forall);
     auto ivs = t.forall.getInductionVars();
@@ -1197,6 +1252,8 @@ public:
     k.kMap = LLVM::PtrToIntOp::create(b, loc, k.i64(), kernel.getArgument(1));
     k.vMap = LLVM::PtrToIntOp::create(b, loc, k.i64(), kernel.getArgument(2));
     unsigned next = 3;
+    if (t.hasMask)
+      k.mask = kernel.getArgument(next++);
     if (t.hasDescales)
       for (int i = 0; i < 3; ++i)
         k.scalarArgs.push_back(kernel.getArgument(next++));
@@ -1544,6 +1601,8 @@ struct LPAttnTileToSM90Pass
     auto ptrType = LLVM::LLVMPointerType::get(context);
     auto globalPtr = LLVM::LLVMPointerType::get(context, 1);
     SmallVector<Type> argTypes(3, ptrType);
+    if (tiled->hasMask)
+      argTypes.push_back(globalPtr);
     if (tiled->hasDescales)
       argTypes.append(3, tiled->perHeadDescales ? Type(globalPtr)
                                                 : Type(b.getF32Type()));

@@ -48,14 +48,6 @@ func.func @tile_kv(%q: tensor<1x1x128x64xf8E4M3FN>, %k: tensor<1x1x128x64xf8E4M3
 
 // -----
 
-func.func @mask(%q: tensor<1x1x128x64xf8E4M3FN>, %k: tensor<1x1x128x64xf8E4M3FN>, %v: tensor<1x1x128x64xf8E4M3FN>, %m: tensor<1x1x128x128xf32>) -> tensor<1x1x128x64xbf16> {
-  // expected-error @+1 {{an additive mask operand is CPU-only for now}}
-  %o = lpattn.attention %q, %k, %v mask(%m) policy = <qk = f8E4M3FN, score = f32, p = f8E4M3FN, v = f8E4M3FN, acc = f32, out = bf16, overflow = satfinite> : tensor<1x1x128x64xf8E4M3FN>, tensor<1x1x128x64xf8E4M3FN>, tensor<1x1x128x64xf8E4M3FN>, tensor<1x1x128x128xf32> -> tensor<1x1x128x64xbf16>
-  return %o : tensor<1x1x128x64xbf16>
-}
-
-// -----
-
 func.func @d256_tile_kv_128(%q: tensor<1x1x128x256xf8E4M3FN>, %k: tensor<1x1x128x256xf8E4M3FN>, %v: tensor<1x1x128x256xf8E4M3FN>) -> tensor<1x1x128x256xbf16> {
   // expected-error @+1 {{tile-kv must be 64 for head dim 256 (S, P and O must fit a consumer's 232 registers), got 128}}
   %o = lpattn.attention %q, %k, %v policy = <qk = f8E4M3FN, score = f32, p = f8E4M3FN, v = f8E4M3FN, acc = f32, out = bf16, overflow = satfinite> tiles = [64, 128] : tensor<1x1x128x256xf8E4M3FN>, tensor<1x1x128x256xf8E4M3FN>, tensor<1x1x128x256xf8E4M3FN> -> tensor<1x1x128x256xbf16>

@@ -3,7 +3,7 @@
 // RUN: not lpattn-opt --lpattn-tile-pipeline --lpattn-tile-to-sm90=stages=4 %s 2>&1 | FileCheck %s --check-prefix=SMEM
 
 // Collapse instrumentation adds a counter argument the kernel ABI lacks.
-// COUNT: error: lpattn-tile-to-sm90: expects arguments (q, k, v) or (q, k, v, q_ds, k_ds, v_ds): masks and instrumentation are CPU-only
+// COUNT: error: lpattn-tile-to-sm90: expects arguments (q, k, v [, mask] [, q_ds, k_ds, v_ds]): collapse instrumentation is CPU-only
 // STAGES: error: lpattn-tile-to-sm90: stages must be 2 to 4, got 5
 // Head dim 256 with 128-key tiles and 4 stages needs more than 227 KiB.
 // SMEM: error: lpattn-tile-to-sm90: the kernel needs 428032 bytes of shared memory, more than the 227 KiB an sm_90 block can have; use fewer stages

@@ -19,7 +19,7 @@ def LPAttnCheckSM90 : Pass<"lpattn-check-sm90", "::mlir::ModuleOp"> {
     failure deep in the tile IR): FP8 Q/K and P/V (wgmma's FP8 forms), score
     and acc f32, head dims 64, 128 or 256 with Dv = D, tile-q 64 (one
     warpgroup's wgmma M), tile-kv 64 or 128 (64 for D = 256, for registers),
-    no additive mask and no PASA (both are CPU-only for now).
+    Nq >= 64 and Nk >= tile-kv, and no PASA (CPU-only for now).
   }];
 }
 
