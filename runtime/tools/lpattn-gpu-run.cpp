@@ -726,17 +726,20 @@ int run(int argc, char **argv) {
     }
   }
   if (desc.debugP) {
+    // First: what a debug artifact is run for (check (a)).
+    std::vector<std::string> pFailures;
     if (pCheck.mismatches > 0)
-      failures.push_back(
+      pFailures.push_back(
           "P cast: " + std::to_string(pCheck.mismatches) + " of " +
           std::to_string(pCheck.checked) +
           " codes differ from the RNE cast of P * S (first: row " +
           std::to_string(pCheck.first[0].row) + ", key " +
           std::to_string(pCheck.first[0].key) + ")");
     if (pCheck.unwritten > 0)
-      failures.push_back("P cast: " + std::to_string(pCheck.unwritten) +
-                         " of " + std::to_string(pCheck.entries) +
-                         " P dump entries unwritten");
+      pFailures.push_back("P cast: " + std::to_string(pCheck.unwritten) +
+                          " of " + std::to_string(pCheck.entries) +
+                          " P dump entries unwritten");
+    failures.insert(failures.begin(), pFailures.begin(), pFailures.end());
   }
   bool checked = haveCase || desc.debugP;
   bool passed = failures.empty();
