@@ -10,6 +10,12 @@
 #      the runtime's message and exit status 1 (it never waits for a GPU);
 #   3. runs lpattn-gpu-run on every case and checks O against the CPU
 #      emulation (tolerance of case.json) and the float64 reference;
+#   3a. runs the debug artifacts (lpattn-compile --dump-p, one per FP8 type):
+#      every code of the dumped P tile must be the RNE cast of its input
+#      (check (a), the P cast bit for bit); the dumps are kept in
+#      WORK/pdump/NAME/ (p_scaled.npy, p_codes.npy, p_dump.json) and copied
+#      with --copy-to, for `lpattn-check-casts --p-dump DIR` on the CPU
+#      machine;
 #   4. runs the P-Cast sink sweep: MSE and collapse within 5 % of the CPU's;
 #   5. runs compute-sanitizer (memcheck, racecheck) on the smallest case;
 #   6. runs the speed benchmark (bench/gpu_speed.py: lpattn vs PyTorch SDPA
@@ -25,7 +31,8 @@
 #                  fetched back from the GPU machine)
 #   --results DIR  where the report goes (default bench/results)
 #   --work DIR     per-run outputs and logs (default build/gpu-check-results)
-#   --only REGEX   only the cases and sink variants whose name matches
+#   --only REGEX   only the cases, P dumps and sink variants whose name
+#                  matches
 # Environment: LPATTN_GPU_CHECK_SECONDS (time budget, default 470),
 # LPATTN_CUDA_DRIVER (the driver library, as for the runtime).
 set -uo pipefail
@@ -129,6 +136,9 @@ import json, sys
 m = json.load(open(sys.argv[1]))
 for c in m["cases"]:
     print("case\t%s\t%s\t%s" % (c["name"], c["artifact"] or "-", c["dir"]))
+for p in m.get("pdump", []):
+    print("pcast\t%s\t%s\t%s" % (p["name"], p["artifact"] or "-",
+                                 p.get("inputs") or "-"))
 for s in m["sinks"]:
     for p in s["points"]:
         print("sinks\t%s/delta-%02d\t%s\t%s" % (s["name"], round(p["delta"]),
@@ -136,7 +146,7 @@ for s in m["sinks"]:
 EOF
 
 #===-------------------------------------------------------------------===#
-# 3, 4. The cases and the sink sweep.
+# 3, 3a, 4. The cases, the P dumps and the sink sweep.
 #===-------------------------------------------------------------------===#
 smallest=""
 smallest_bytes=0
@@ -151,8 +161,17 @@ while IFS=$'\t' read -r kind name artifact dir; do
     record "$kind" "$name" "NOT RUN" "out of time"
     continue
   fi
-  timeout 120 "$gpu_run" "$cases/$artifact" --inputs "$cases/$dir" --json \
-    >"$out.json" 2>"$out.err"
+  args=("$cases/$artifact" --json)
+  if [ "$kind" = pcast ]; then
+    # The debug artifact: on its case's inputs where prepared (O checked
+    # too), else on random inputs; the dump comes back in WORK/pdump/.
+    [ "$dir" = - ] || args+=(--inputs "$cases/$dir")
+    mkdir -p "$work/pdump/$name"
+    args+=(--p-dump "$work/pdump/$name")
+  else
+    args+=(--inputs "$cases/$dir")
+  fi
+  timeout 120 "$gpu_run" "${args[@]}" >"$out.json" 2>"$out.err"
   rc=$?
   case $rc in
     0) record "$kind" "$name" PASS "" ;;
@@ -235,6 +254,7 @@ rc=$?
 if [ -n "$copy_to" ]; then
   mkdir -p "$copy_to"
   tar -czf "$copy_to/gpu-check-runs.tar.gz" -C "$work" . 2>/dev/null
+  [ -d "$work/pdump" ] && cp -r "$work/pdump" "$copy_to/"
   for f in "$prefix.json" "$prefix.md" "$prefix-speed.json" "$prefix-speed.md" "$prefix-speed.png"; do
     [ -f "$f" ] && cp "$f" "$copy_to/"
   done

@@ -4,8 +4,10 @@
 # attention's MLIR (case.mlir), the CPU emulation's case files
 # (`lpattn-run --save-case`: Q/K/V codes, o_cpu.npy, o_ref.npy, atol.npy,
 # case.json) and the compiled artifact (`lpattn-compile case.mlir -o
-# <config>/attn`: attn.cubin + attn.json), plus the P-Cast sink sweep and
-# the artifacts of the speed sweep (bench/gpu_speed.py), and a manifest.
+# <config>/attn`: attn.cubin + attn.json), plus the P-Cast sink sweep, one
+# debug artifact per FP8 type that dumps a P tile before and after its cast
+# (`lpattn-compile --dump-p`, check (a)), the artifacts of the speed sweep
+# (bench/gpu_speed.py), and a manifest.
 # Everything it writes must travel to the GPU machine (at most 64 MiB with
 # the source tree); it checks the size.
 #
@@ -15,7 +17,9 @@
 #   --bin-dir DIR  lpattn-run, lpattn-compile, lpattn-rt-info (build/bin)
 #   --only REGEX   only the configurations whose name matches (grep -E)
 #   --no-compile   the CPU cases only (no lpattn-compile needed)
-#   --no-speed     no speed-sweep artifacts
+#   --no-speed     no speed-sweep artifacts (--only matches names such as
+#                  m-d128-e4m3-robust, pdump-d128-e5m2-robust, sinks-none,
+#                  speed-d64-n1024-causal-plain)
 #   --keep-ptx     keep the PTX beside each cubin (dropped by default: it
 #                  is informational and large)
 # Environment: LPATTN_COMPILE (the compiler, default BIN/lpattn-compile),
@@ -87,7 +91,8 @@ count=0
 selected() { [ -z "$only" ] || grep -qE -- "$only" <<<"$1"; }
 
 # compile DIR [FLAGS...]: DIR/case.mlir -> DIR/attn.{cubin,json}, checked
-# without a driver (lpattn-rt-info) and against the case's KV tile.
+# without a driver (lpattn-rt-info) and against the case's KV tile (and,
+# with --dump-p, for the P dump the descriptor must then declare).
 compile() {
   local dir=$1
   shift
@@ -109,9 +114,12 @@ compile() {
   # softmax and the P-Cast collapse depend on it); PTX dropped unless kept.
   local dir_bc
   dir_bc=$(cat "$dir/tile-kv" 2>/dev/null || echo "$bc")
-  if ! python3 - "$dir/attn.json" "$dir_bc" "$keep_ptx" <<'EOF' >>"$dir/compile.log" 2>&1; then
+  local dump_p=0
+  for a in "$@"; do [ "$a" = --dump-p ] && dump_p=1; done
+  if ! python3 - "$dir/attn.json" "$dir_bc" "$keep_ptx" "$dump_p" <<'EOF' >>"$dir/compile.log" 2>&1; then
 import json, os, sys
 path, bc, keep = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+dump_p = sys.argv[4] == "1"
 with open(path) as f:
     d = json.load(f)
 tiles = d.get("tiles")
@@ -119,6 +127,10 @@ if tiles is not None and tiles[1] != bc:
     sys.exit("the kernel's tiles are %s, but the case was emulated with Bc = %d "
              "(set LPATTN_GPU_BC=%d or make lpattn-compile honor the op's tiles)"
              % (tiles, bc, tiles[1]))
+if dump_p != d["signature"].get("debug_p", False):
+    sys.exit("compiled %s --dump-p, but the descriptor's signature.debug_p is %s"
+             % ("with" if dump_p else "without",
+                d["signature"].get("debug_p", False)))
 if not keep and "ptx" in d:
     ptx = os.path.join(os.path.dirname(path), d["ptx"])
     if os.path.exists(ptx):
@@ -188,6 +200,35 @@ case_ x-d128-e4m3-robust-gqa-descale 105 "${e4m3[@]}" "${rob[@]}" \
   --q-descale 0.5 --k-descale 1.5 --v-descale 2
 case_ x-d64-e5m2-robust-mqa-causal 106 "${e5m2[@]}" "${rob[@]}" \
   --heads 4 --kv-heads 1 --nq 384 --nk 384 --head-dim 64 --causal
+
+# Check (a), the P cast bit for bit: one debug artifact per FP8 type
+# (`lpattn-compile --dump-p`: the kernel also writes one P tile before and
+# after its cast), compiled from the attention of m-d128-<fmt>-robust
+# (P scale 256, so P * S spans the whole FP8 range). gpu-check.sh runs it
+# on that case's inputs (O is checked too) and checks every code against
+# the RNE cast of its input. A small artifact; no case files of its own.
+for fmt in e4m3 e5m2; do
+  name=pdump-d128-$fmt-robust
+  selected "$name" || continue
+  dir=$out/$name
+  src=$out/m-d128-$fmt-robust
+  count=$((count + 1))
+  echo "[$count] $name"
+  mkdir -p "$dir"
+  bc_for 128 >"$dir/tile-kv"
+  if [ -f "$src/case.mlir" ]; then
+    cp "$src/case.mlir" "$dir/case.mlir"
+  else
+    if [ $fmt = e4m3 ]; then types=("${e4m3[@]}"); else types=("${e5m2[@]}"); fi
+    # shellcheck disable=SC2086
+    "$run" --tile-q $br --tile-kv "$(bc_for 128)" --out-type bf16 \
+      --score-type f32 --acc-type f32 "${types[@]}" ${safeguard[robust]} \
+      --heads 2 --nq 256 --nk 256 --head-dim 128 --print-mlir --no-run \
+      >"$dir/case.mlir" || die "lpattn-run failed for $name"
+  fi
+  compile "$dir" --dump-p
+  printf 'pdump\t%s\t%s\n' "$name" "$dir" >>"$list"
+done
 
 # The P-Cast sink sweep: 4 sinks Delta above N(0, 1) logits, jitter per
 # row; every input FP8. One artifact per variant (the op does not depend
@@ -265,7 +306,7 @@ fi
 python3 - "$out" "$list" "$bc" "$compile" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" <<'EOF'
 import json, os, sys, time
 out, listing, bc, compiled, commit = sys.argv[1:6]
-entries = {"case": [], "sinks": [], "speed": []}
+entries = {"case": [], "sinks": [], "speed": [], "pdump": []}
 rel = lambda p: os.path.relpath(p, out)
 for line in open(listing):
     kind, name, path = line.rstrip("\n").split("\t")
@@ -283,6 +324,13 @@ for line in open(listing):
                                "mse": case["cpu"]["mse"],
                                "collapse_fraction": case["cpu"]["collapse_fraction"]})
         e["points"] = points
+    if kind == "pdump":
+        # The inputs of the case it was compiled from, where that was
+        # prepared too (else gpu-check.sh runs it on random inputs).
+        inputs = os.path.join(out, name.replace("pdump-", "m-", 1))
+        e["inputs"] = (rel(inputs) if os.path.exists(
+            os.path.join(inputs, "case.json")) else None)
+        e["p"] = "f8E4M3FN" if "-e4m3-" in name else "f8E5M2"
     if kind == "speed":
         with open(os.path.join(path, "config.json")) as f:
             e.update(json.load(f))
@@ -291,7 +339,7 @@ manifest = {"format": "lpattn-gpu-check", "version": 1,
             "created": time.strftime("%Y-%m-%d %H:%M:%S"), "commit": commit,
             "tiles": [64, int(bc)], "compiled": compiled == "1",
             "cases": entries["case"], "sinks": entries["sinks"],
-            "speed": entries["speed"]}
+            "pdump": entries["pdump"], "speed": entries["speed"]}
 with open(os.path.join(out, "manifest.json"), "w") as f:
     json.dump(manifest, f, indent=1)
 EOF

@@ -2,7 +2,9 @@
 """The report of scripts/gpu-check.sh: PREFIX.json and PREFIX.md from what
 the check recorded (status.tsv, each lpattn-gpu-run --json output, the
 sanitizer logs, the speed benchmark's PREFIX-speed.json), and a summary
-table on stdout. Exit status 0 only if every check passed (a sanitizer that
+table on stdout. The checks: the cases (O), check (a) the P cast bit for
+bit (the debug artifacts' P dumps, kind "pcast"), the sink sweep, the
+sanitizers and speed. Exit status 0 only if every check passed (a sanitizer that
 is not installed is SKIPPED, not failed). Standard library only.
 """
 import argparse
@@ -63,8 +65,24 @@ def main():
             rows.append({"kind": kind, "name": name, "status": status,
                          "detail": detail})
 
-    cases, sinks = [], []
+    cases, sinks, pcast = [], [], []
     for r in rows:
+        if r["kind"] == "pcast":
+            run = load(os.path.join(args.work, "runs",
+                                    r["name"].replace("/", "_") + ".json"))
+            res = run["results"][0] if run and run.get("results") else {}
+            dump = res.get("p_dump", {})
+            pcast.append({"name": r["name"], "status": r["status"],
+                          "detail": r["detail"], "p": dump.get("p"),
+                          "entries": dump.get("entries"),
+                          "checked": dump.get("checked"),
+                          "mismatches": dump.get("mismatches"),
+                          "unwritten": dump.get("unwritten"),
+                          "first_mismatches": dump.get("first_mismatches"),
+                          "o_checked": "max_abs_diff_cpu" in res,
+                          "dump_dir": os.path.join(args.work, "pdump",
+                                                   r["name"])})
+            continue
         if r["kind"] not in ("case", "sinks"):
             continue
         run = load(os.path.join(args.work, "runs",
@@ -97,7 +115,8 @@ def main():
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "commit": commit(), "cases_commit": manifest.get("commit"),
         "tiles": manifest.get("tiles"), "seconds": args.seconds,
-        "passed": passed, "checks": rows, "cases": cases, "sinks": sinks,
+        "passed": passed, "checks": rows, "cases": cases, "pcast": pcast,
+        "sinks": sinks,
         "speed": speed,
     }
     with open(args.prefix + ".json", "w") as f:
@@ -121,6 +140,19 @@ def main():
             fmt(c["mse_gpu"]), fmt(c["mse_cpu"]), fmt(c["mse_ratio"], ".4f"),
             fmt(c["max_abs_error_gpu"]), fmt(c["max_abs_error_cpu"]),
             md_text(c["detail"])))
+    md += ["", "## (a) The P cast bit for bit (debug P dump vs the RNE cast "
+           "of P * S)", "",
+           "| artifact | status | p | checked | mismatches | unwritten | "
+           "first mismatch | O checked | detail |", "|" + "---|" * 9]
+    for c in pcast:
+        first = (c["first_mismatches"] or [None])[0]
+        md.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            c["name"], c["status"], fmt(c["p"]), fmt(c["checked"]),
+            fmt(c["mismatches"]), fmt(c["unwritten"]),
+            "-" if not first else "row %d key %d: %r -> 0x%02x, got 0x%02x" % (
+                first["row"], first["key"], first["input"], first["expected"],
+                first["got"]),
+            "yes" if c["o_checked"] else "no", md_text(c["detail"])))
     md += ["", "## P-Cast sink sweep (MSE and collapse within 5 % of the "
            "CPU's)", "",
            "| variant/delta | status | MSE gpu | MSE cpu | ratio | collapse "

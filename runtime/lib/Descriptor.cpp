@@ -364,10 +364,16 @@ bool rt::parseDescriptor(std::string_view text, const std::string &baseDir,
   // Signature: which optional KernelABI arguments the kernel takes.
   const Value *sig =
       r.member(root, "", "signature", Value::Kind::Object, true);
-  if (!sig || !r.onlyKeys(*sig, "signature", {"mask", "descales", "stats"}) ||
+  if (!sig ||
+      !r.onlyKeys(*sig, "signature",
+                  {"mask", "descales", "stats", "debug_p"}) ||
       !r.boolean(*sig, "signature", "mask", d.hasMask) ||
       !r.boolean(*sig, "signature", "descales", d.hasDescales) ||
       !r.boolean(*sig, "signature", "stats", d.countsCollapse))
+    return false;
+  // Optional (default false): only debug artifacts carry it.
+  if (sig->get("debug_p") &&
+      !r.boolean(*sig, "signature", "debug_p", d.debugP))
     return false;
 
   // Policy and safeguards.
@@ -447,6 +453,17 @@ bool rt::parseDescriptor(std::string_view text, const std::string &baseDir,
   for (KernelArg arg : abi.arguments())
     expected.emplace_back(getKernelArgName(arg));
   expected.emplace_back("o");
+  // A debug artifact's P dump follows the result; it is no part of the
+  // attention's ABI.
+  size_t numAbi = expected.size();
+  if (d.debugP) {
+    if (n.tileKV == 0)
+      return r.fail("tiles", "missing: a debug_p artifact's P dump is [" +
+                                 std::to_string(kDebugPRows) +
+                                 ", Bc], Bc = tiles[1]");
+    expected.emplace_back("p_scaled");
+    expected.emplace_back("p_codes");
+  }
   const Value *params =
       r.member(root, "", "params", Value::Kind::Array, true);
   if (!params)
@@ -458,7 +475,8 @@ bool rt::parseDescriptor(std::string_view text, const std::string &baseDir,
                       (d.hasMask ? "true" : "false") +
                       ", descales = " + (d.hasDescales ? "true" : "false") +
                       ", stats = " + (d.countsCollapse ? "true" : "false") +
-                      ") has " + std::to_string(expected.size()) + ": " +
+                      (d.debugP ? ", debug_p = true" : "") + ") has " +
+                      std::to_string(expected.size()) + ": " +
                       joinRoles(expected));
   for (size_t i = 0; i < expected.size(); ++i) {
     const Value &pv = params->array[i];
@@ -473,8 +491,9 @@ bool rt::parseDescriptor(std::string_view text, const std::string &baseDir,
       return false;
     if (p.role != expected[i])
       return r.fail(path + ".role",
-                    "\"" + p.role + "\", but KernelABI.h puts \"" +
-                        expected[i] + "\" here (order: " +
+                    "\"" + p.role + "\", but " +
+                        (i < numAbi ? "KernelABI.h" : "signature.debug_p") +
+                        " puts \"" + expected[i] + "\" here (order: " +
                         joinRoles(expected) + ")");
     std::string kind;
     if (!r.string(pv, path, "kind", kind))
@@ -492,6 +511,10 @@ bool rt::parseDescriptor(std::string_view text, const std::string &baseDir,
     // Descales: all three f32 scalars (per tensor), or all three pointers
     // to f32 [B, Hkv] (per batch and KV head); q_ds sets the form.
     bool isDescale = p.role == "q_ds" || p.role == "k_ds" || p.role == "v_ds";
+    bool isDump = i >= numAbi; // p_scaled, p_codes
+    if (isDump && p.kind != ParamKind::Pointer)
+      return r.fail(path + ".kind", "\"" + p.role + "\" must be a pointer, "
+                                    "got " + kind);
     if (isDescale && p.kind == ParamKind::TensorMap)
       return r.fail(path + ".kind",
                     "\"" + p.role + "\" must be an f32 scalar or a pointer "
@@ -523,8 +546,10 @@ bool rt::parseDescriptor(std::string_view text, const std::string &baseDir,
     std::string want;
     if (p.role == "stats")
       want = "i64";
-    else if (p.role == "mask" || isDescale)
+    else if (p.role == "mask" || isDescale || p.role == "p_scaled")
       want = "f32";
+    else if (p.role == "p_codes")
+      want = std::string(stringifyFloatFormat(n.p));
     else
       want = std::string(stringifyFloatFormat(
           p.role == "q" || p.role == "k" ? n.qk
@@ -540,7 +565,7 @@ bool rt::parseDescriptor(std::string_view text, const std::string &baseDir,
     } else {
       p.dtype = symbolizeFloatFormat(dtype);
     }
-    size_t rank = p.role == "stats" ? 1 : isDescale ? 2 : 4;
+    size_t rank = p.role == "stats" ? 1 : isDescale || isDump ? 2 : 4;
     if (!r.intArray(pv, path, "shape", rank, rank, 1, int64_t(1) << 40,
                     p.shape) ||
         !r.intArray(pv, path, "strides", rank, rank, 0, int64_t(1) << 40,
@@ -548,6 +573,24 @@ bool rt::parseDescriptor(std::string_view text, const std::string &baseDir,
       return false;
     if (p.role == "stats" && p.shape[0] != 2)
       return r.fail(path + ".shape", "stats is [2] (collapsed, positive)");
+    if (isDump) {
+      // One consumer warpgroup's rows times one KV tile, row-major.
+      std::vector<int64_t> shape{kDebugPRows, n.tileKV},
+          strides{n.tileKV, 1};
+      auto text = [](const std::vector<int64_t> &v) {
+        return "[" + std::to_string(v[0]) + ", " + std::to_string(v[1]) + "]";
+      };
+      if (p.shape != shape)
+        return r.fail(path + ".shape",
+                      "\"" + p.role + "\" must be [" +
+                          std::to_string(kDebugPRows) + ", Bc] = " +
+                          text(shape) + " (Bc = tiles[1]), got " +
+                          text(p.shape));
+      if (p.strides != strides)
+        return r.fail(path + ".strides",
+                      "\"" + p.role + "\" must be row-major " +
+                          text(strides) + ", got " + text(p.strides));
+    }
     d.params.push_back(std::move(p));
   }
 

@@ -24,6 +24,10 @@
 
 namespace lpattn::rt {
 
+/// The rows of the P dump of a debug artifact (signature.debug_p): one
+/// consumer warpgroup's query rows.
+constexpr int64_t kDebugPRows = 64;
+
 /// The descriptor format this runtime reads.
 constexpr int64_t kDescriptorVersion = 1;
 /// The value of the "format" member, so that a stray JSON file is refused.
@@ -38,8 +42,9 @@ enum class ParamKind {
 
 /// One kernel parameter, in launch order.
 struct Param {
-  /// "q", "k", "v", "mask", "q_ds", "k_ds", "v_ds", "stats" (KernelABI.h)
-  /// or "o", the result.
+  /// "q", "k", "v", "mask", "q_ds", "k_ds", "v_ds", "stats" (KernelABI.h),
+  /// "o", the result, or in a debug artifact (signature.debug_p) the P dump
+  /// "p_scaled" and "p_codes" after it.
   std::string role;
   ParamKind kind = ParamKind::Pointer;
   /// Element format, for tensors (pointer or tensor map; per-head descales
@@ -99,6 +104,11 @@ struct LaunchDescriptor {
   /// The descales are pointers to f32 [B, Hkv] (per batch and KV head)
   /// rather than f32 scalars (read from the params' kind).
   bool perHeadDescales = false;
+  /// A debug artifact (signature.debug_p): after "o" the kernel takes
+  /// "p_scaled" (f32 [64, Bc]) and "p_codes" (policy.p [64, Bc]), where it
+  /// writes one P tile before and after the FP8 cast. Not part of the
+  /// attention's kernel ABI (KernelABI.h): only these artifacts have them.
+  bool debugP = false;
   std::vector<Param> params;
   std::vector<TensorMapSpec> tensorMaps;
   CompiledNumerics numerics;

@@ -3,6 +3,7 @@
 on a machine without a GPU (python3 standard library only).
 
   fake_artifact.py descriptor CASE_DIR OUT/NAME [--bc 128] [--kernel K]
+                                                 [--dump-p]
       Writes OUT/NAME.json, the launch descriptor (docs/launch-descriptor.md)
       that `lpattn-compile` is to write for the attention of CASE_DIR/case.json
       (the kernel ABI of the sm_90a lowering: q, k, v as UINT8 tensor maps,
@@ -11,9 +12,12 @@ on a machine without a GPU (python3 standard library only).
       descales as f32, o a pointer; grid [ceil(Nq / 128), Hq, B], block
       [384, 1, 1]), and OUT/NAME.cubin, a 64-byte ELF header of an sm_90a
       cubin: enough for the runtime's checks and the tests' fake driver
-      (whose only kernel is lpattn_attention_fp8), not a kernel.
+      (whose only kernel is lpattn_attention_fp8), not a kernel. With
+      --dump-p, a debug artifact (lpattn-compile --dump-p): signature
+      "debug_p": true and, after o, p_scaled (f32) and p_codes (policy.p),
+      both pointers to [64, Bc].
 
-  fake_artifact.py compile IN.mlir -o OUT/NAME
+  fake_artifact.py compile IN.mlir -o OUT/NAME [--dump-p]
       The same from an attention's MLIR (the command line of lpattn-compile;
       runtime/test/fake-lpattn-compile runs this): OUT/NAME.json with the
       op's shapes, numerics and tiles, OUT/NAME.cubin (fake) and
@@ -23,9 +27,22 @@ on a machine without a GPU (python3 standard library only).
       Writes a synthetic case directory as `lpattn-run --save-case` does
       (random FP8 codes, o_cpu = o_ref = 0, a tolerance), for tests of the
       file handling where lpattn-run is not built (the runtime alone).
+
+  fake_artifact.py pdump OUT_DIR [--p f8E4M3FN] [--keys 64] [--p-scale 256]
+                                 [--flip ROW,KEY]... [--unwritten N]
+      A P dump as a debug kernel writes it ([64, keys] P * S values, f32,
+      and their codes, the RNE satfinite cast computed here with exact
+      arithmetic): OUT_DIR/p_scaled.bin and p_codes.bin (raw, for the fake
+      driver's LPATTN_FAKE_CUDA_OUTPUT) and p_scaled.npy, p_codes.npy,
+      p_dump.json (what `lpattn-gpu-run --p-dump` writes). The values mix
+      random P * S, exact ties between neighbouring codes, exact codes and
+      subnormals. --flip changes the code at (ROW, KEY) by one; --unwritten
+      leaves the last N codes at the fill 0xFF.
 """
 import argparse
+import fractions
 import json
+import math
 import os
 import random
 import re
@@ -55,7 +72,7 @@ def strides(shape):
     return out
 
 
-def descriptor(case, name, bc, kernel):
+def descriptor(case, name, bc, kernel, dump_p=False):
     q, k, v, o = case["query"], case["key"], case["value"], case["result"]
     pol, sg = case["policy"], case["safeguards"]
     b, hq, nq, d = q
@@ -77,8 +94,17 @@ def descriptor(case, name, bc, kernel):
     if case["has_descales"]:
         params += [{"role": r, "kind": "f32"} for r in ("q_ds", "k_ds", "v_ds")]
     params.append(tensor("o", o, pol["out"], "pointer"))
+    if dump_p:
+        # The debug P dump (lpattn-compile --dump-p): one consumer
+        # warpgroup's rows by one KV tile.
+        params.append(tensor("p_scaled", [64, bc], "f32", "pointer"))
+        params.append(tensor("p_codes", [64, bc], pol["p"], "pointer"))
     # Shared memory: Q, two stages of K and V, barriers.
     smem = br * d + 2 * bc * (d + dv) + 1024
+    signature = {"mask": bool(case["has_mask"]),
+                 "descales": bool(case["has_descales"]), "stats": False}
+    if dump_p:
+        signature["debug_p"] = True
     return {
         "format": "lpattn-launch-descriptor",
         "version": 1,
@@ -89,9 +115,7 @@ def descriptor(case, name, bc, kernel):
         "block": [384, 1, 1],
         "cluster": [1, 1, 1],
         "dynamic_shared_memory": smem,
-        "signature": {"mask": bool(case["has_mask"]),
-                      "descales": bool(case["has_descales"]),
-                      "stats": False},
+        "signature": signature,
         "params": params,
         "tensor_maps": [
             {"tensor": "q", "element_type": MAP_TYPE[pol["qk"]],
@@ -143,10 +167,10 @@ def parse_mlir(text):
     return case
 
 
-def write_artifact(case, out, bc, kernel, ptx):
+def write_artifact(case, out, bc, kernel, ptx, dump_p=False):
     name = os.path.basename(out)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    d = descriptor(case, name, bc, kernel)
+    d = descriptor(case, name, bc, kernel, dump_p)
     if ptx:
         d["ptx"] = name + ".ptx"
         with open(out + ".ptx", "w") as f:
@@ -165,6 +189,99 @@ def write_npy(path, descr, shape, data):
         f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)))
         f.write(header.encode("latin1"))
         f.write(data)
+
+
+# FP8 layouts: exponent bits, mantissa bits, bias, largest finite value.
+FP8 = {"f8E4M3FN": (4, 3, 7, 448.0), "f8E5M2": (5, 2, 15, 57344.0)}
+
+
+def f32(x):
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
+def fp8_decode(code, fmt):
+    ebits, mbits, bias, _ = FP8[fmt]
+    sign = -1.0 if code & 0x80 else 1.0
+    e = (code >> mbits) & ((1 << ebits) - 1)
+    m = code & ((1 << mbits) - 1)
+    if e == 0:
+        return sign * m * 2.0 ** (1 - bias - mbits)
+    return sign * (1 + m / 2.0 ** mbits) * 2.0 ** (e - bias)
+
+
+def fp8_encode(x, fmt):
+    """Round to nearest, ties to even, satfinite (cvt.rn.satfinite), with
+    exact arithmetic; NaN gives 0x7F."""
+    ebits, mbits, bias, top = FP8[fmt]
+    if math.isnan(x):
+        return 0x7F
+    sign = 0x80 if math.copysign(1.0, x) < 0 else 0
+    a = abs(x)
+    max_code = 0x7E if fmt == "f8E4M3FN" else 0x7B
+    if math.isinf(a):
+        return sign | max_code
+    if a == 0:
+        return sign
+    emin = 1 - bias
+    e = max(math.frexp(a)[1] - 1, emin)
+    quantum = fractions.Fraction(2) ** (e - mbits)
+    n = fractions.Fraction(a) / quantum
+    r = round(n)  # Python's round of a Fraction: half to even
+    value = r * quantum
+    if value > top:
+        return sign | max_code
+    if value == 0:
+        return sign
+    v = float(value)
+    ev = math.frexp(v)[1] - 1
+    if ev < emin:
+        return sign | int(value / fractions.Fraction(2) ** (emin - mbits))
+    mant = int(value / fractions.Fraction(2) ** (ev - mbits)) - (1 << mbits)
+    return sign | ((ev + bias) << mbits) | mant
+
+
+def pdump(out, fmt, keys, p_scale, flips, unwritten, seed=5):
+    ebits, mbits, bias, top = FP8[fmt]
+    rng = random.Random(seed)
+    rows = 64
+    scaled = []
+    for i in range(rows * keys):
+        mode = i % 4
+        if i == 0:
+            x = float(p_scale)  # the row max: P = 1
+        elif mode == 0:  # a probability times S
+            x = math.exp(-16 * rng.random()) * p_scale
+        elif mode == 1:  # a tie between two neighbouring positive codes
+            c = rng.randrange(0, 0x7E if fmt == "f8E4M3FN" else 0x7B)
+            x = (fp8_decode(c, fmt) + fp8_decode(c + 1, fmt)) / 2
+        elif mode == 2:  # a code's exact value
+            x = fp8_decode(rng.randrange(0, 0x7F if fmt == "f8E4M3FN" else 0x7C),
+                           fmt)
+        else:  # around the subnormals
+            x = rng.random() * 2.0 ** (1 - bias - mbits + 3)
+        scaled.append(f32(x))
+    codes = [fp8_encode(x, fmt) for x in scaled]
+    for row, key in flips:
+        i = row * keys + key
+        codes[i] = codes[i] + 1 if codes[i] < 0x7E else codes[i] - 1
+    for i in range(len(codes) - unwritten, len(codes)):
+        codes[i] = 0xFF
+    os.makedirs(out, exist_ok=True)
+    scaled_bytes = struct.pack("<%df" % len(scaled), *scaled)
+    code_bytes = bytes(codes)
+    with open(os.path.join(out, "p_scaled.bin"), "wb") as f:
+        f.write(scaled_bytes)
+    with open(os.path.join(out, "p_codes.bin"), "wb") as f:
+        f.write(code_bytes)
+    write_npy(os.path.join(out, "p_scaled.npy"), "<f4", [rows, keys],
+              scaled_bytes)
+    write_npy(os.path.join(out, "p_codes.npy"), "|u1", [rows, keys],
+              code_bytes)
+    with open(os.path.join(out, "p_dump.json"), "w") as f:
+        json.dump({"format": "lpattn-p-dump", "version": 1, "p": fmt,
+                   "overflow": "satfinite", "p_scale": p_scale,
+                   "shape": [rows, keys], "descriptor": "fake_artifact.py",
+                   "kernel": "lpattn_attention_fp8"}, f, indent=2)
 
 
 def synthetic_case(out, shape, descales, causal, seed):
@@ -223,10 +340,20 @@ def main():
     a.add_argument("out")
     a.add_argument("--bc", type=int, default=128)
     a.add_argument("--kernel", default="lpattn_attention_fp8")
+    a.add_argument("--dump-p", action="store_true")
     m = sub.add_parser("compile")
     m.add_argument("input")
     m.add_argument("-o", dest="out", required=True)
     m.add_argument("--kernel", default="lpattn_attention_fp8")
+    m.add_argument("--dump-p", action="store_true")
+    pd = sub.add_parser("pdump")
+    pd.add_argument("out")
+    pd.add_argument("--p", default="f8E4M3FN", choices=sorted(FP8))
+    pd.add_argument("--keys", type=int, default=64)
+    pd.add_argument("--p-scale", type=float, default=256)
+    pd.add_argument("--flip", action="append", default=[],
+                    help="ROW,KEY: that code off by one")
+    pd.add_argument("--unwritten", type=int, default=0)
     c = sub.add_parser("case")
     c.add_argument("out")
     c.add_argument("--shape", required=True, help="B,Hq,Hkv,Nq,Nk,D")
@@ -237,12 +364,18 @@ def main():
     if args.cmd == "descriptor":
         with open(os.path.join(args.case_dir, "case.json")) as f:
             case = json.load(f)
-        write_artifact(case, args.out, args.bc, args.kernel, ptx=False)
+        write_artifact(case, args.out, args.bc, args.kernel, ptx=False,
+                       dump_p=args.dump_p)
     elif args.cmd == "compile":
         with open(args.input) as f:
             case = parse_mlir(f.read())
         bc = case["tiles"][1] if case["tiles"] else 128
-        write_artifact(case, args.out, bc, args.kernel, ptx=True)
+        write_artifact(case, args.out, bc, args.kernel, ptx=True,
+                       dump_p=args.dump_p)
+    elif args.cmd == "pdump":
+        flips = [tuple(int(x) for x in f.split(",")) for f in args.flip]
+        pdump(args.out, args.p, args.keys, args.p_scale, flips,
+              args.unwritten)
     else:
         shape = [int(x) for x in args.shape.split(",")]
         if len(shape) != 6:

@@ -132,6 +132,35 @@ expect 0 "random (seed 5)" run_fake "$tool" "$art" --seed 5 --save-inputs "$work
 [ -s "$work/saved/q.npy" ] && [ -s "$work/saved/v.npy" ] ||
   { echo "FAIL: --save-inputs wrote no inputs"; failures=$((failures + 1)); }
 
+# A debug artifact (lpattn-compile --dump-p): after o (parameter 6) the P
+# dump p_scaled (7) and p_codes (8), [64, 128]. The fake kernel writes a
+# P dump made by fake_artifact.py (its codes the RNE cast of its inputs),
+# or one with a code off by one, or none.
+"$python" "$here/fake_artifact.py" descriptor "$work/case" "$work/dbg/attn" \
+  --dump-p || exit 1
+"$python" "$here/fake_artifact.py" pdump "$work/pgood" --keys 128 || exit 1
+"$python" "$here/fake_artifact.py" pdump "$work/pbad" --keys 128 --flip 5,100 ||
+  exit 1
+dbg=$work/dbg/attn.json
+pgood="6:$work/zeros.bin,7:$work/pgood/p_scaled.bin,8:$work/pgood/p_codes.bin"
+pbad="6:$work/zeros.bin,7:$work/pbad/p_scaled.bin,8:$work/pbad/p_codes.bin"
+expect 0 "8192 of 8192 entries checked against the RNE cast of P * S to f8E4M3FN (satfinite), 0 mismatches, 0 unwritten: ok" \
+  run_fake env LPATTN_FAKE_CUDA_OUTPUT="$pgood" "$tool" "$dbg" --inputs "$work/case"
+expect 2 "mismatch: row 5, key 100: P * S = " \
+  run_fake env LPATTN_FAKE_CUDA_OUTPUT="$pbad" "$tool" "$dbg" --inputs "$work/case"
+expect 2 "check: FAIL: P cast: 1 of 8192 codes differ from the RNE cast of P * S (first: row 5, key 100)" \
+  run_fake env LPATTN_FAKE_CUDA_OUTPUT="$pbad" "$tool" "$dbg"
+expect 2 "check: FAIL: P cast: 8192 of 8192 P dump entries unwritten" \
+  run_fake env LPATTN_FAKE_CUDA_OUTPUT="6:$work/zeros.bin" "$tool" "$dbg" --inputs "$work/case"
+mkdir -p "$work/pdump"
+expect 0 '"p_dump": {"p": "f8E4M3FN", "satfinite": true, "shape": [64, 128], "entries": 8192, "checked": 8192, "mismatches": 0, "unwritten": 0' \
+  run_fake env LPATTN_FAKE_CUDA_OUTPUT="$pgood" "$tool" "$dbg" --json --p-dump "$work/pdump"
+cmp -s "$work/pdump/p_codes.npy" "$work/pgood/p_codes.npy" &&
+  cmp -s "$work/pdump/p_scaled.npy" "$work/pgood/p_scaled.npy" ||
+  { echo "FAIL: --p-dump did not write the dump as downloaded"; failures=$((failures + 1)); }
+expect 1 "is not a debug artifact with a P dump (signature.debug_p; compile it with lpattn-compile --dump-p)" \
+  run_fake "$tool" "$art" --p-dump "$work/pdump"
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures lpattn-gpu-run test(s) failed"
   exit 1

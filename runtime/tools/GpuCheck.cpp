@@ -223,6 +223,37 @@ Comparison gpucheck::compareWithCpu(const std::vector<float> &gpu,
 }
 
 //===----------------------------------------------------------------------===//
+// The P cast of a debug artifact
+//===----------------------------------------------------------------------===//
+
+PCastCheck gpucheck::checkPCast(const std::vector<float> &scaled,
+                                const std::vector<uint8_t> &codes,
+                                int64_t rows, int64_t keys, FloatFormat p,
+                                bool satfinite, size_t keep) {
+  PCastCheck c;
+  c.entries = rows * keys;
+  if (scaled.size() < size_t(c.entries) || codes.size() < size_t(c.entries))
+    return c; // the caller sizes both; nothing to check otherwise
+  for (int64_t i = 0; i < c.entries; ++i) {
+    uint32_t inputBits;
+    std::memcpy(&inputBits, &scaled[size_t(i)], 4);
+    uint8_t got = codes[size_t(i)];
+    if (inputBits == kPScaledFill || got == kPCodeFill) {
+      ++c.unwritten;
+      continue;
+    }
+    ++c.checked;
+    uint32_t expected = encodeBits(double(scaled[size_t(i)]), p, satfinite);
+    if (expected == got)
+      continue;
+    if (c.first.size() < keep)
+      c.first.push_back({i / keys, i % keys, scaled[size_t(i)], expected, got});
+    ++c.mismatches;
+  }
+  return c;
+}
+
+//===----------------------------------------------------------------------===//
 // Case files
 //===----------------------------------------------------------------------===//
 

@@ -110,6 +110,44 @@ Comparison compareWithCpu(const std::vector<float> &gpu,
                           const Tolerance &tolerance, int64_t rowLength);
 
 //===----------------------------------------------------------------------===//
+// The P cast of a debug artifact (signature.debug_p)
+//===----------------------------------------------------------------------===//
+
+/// One code that is not the RNE cast of its input.
+struct PCastMismatch {
+  int64_t row = 0, key = 0;
+  float input = 0;
+  uint32_t expected = 0, got = 0;
+};
+
+/// What checkPCast found in a P dump of `rows` x `keys` entries.
+struct PCastCheck {
+  int64_t entries = 0;   ///< rows * keys
+  int64_t checked = 0;   ///< entries with both P * S and the code written
+  int64_t mismatches = 0;
+  int64_t unwritten = 0; ///< entries still holding a fill pattern
+  std::vector<PCastMismatch> first; ///< the first few mismatches
+  bool passed() const { return mismatches == 0 && unwritten == 0; }
+};
+
+/// The P dump's fill patterns, written before the launch so that an entry
+/// the kernel never wrote shows: all-ones bytes (an f32 NaN, and the FP8
+/// code 0xFF, a NaN that no finite or NaN input rounds to).
+constexpr uint32_t kPScaledFill = 0xffffffffu;
+constexpr uint8_t kPCodeFill = 0xff;
+
+/// Checks every code of the dump (`scaled`: P * S before the cast, `codes`:
+/// the kernel's codes, both row-major rows x keys) against encodeBits of
+/// its input, the host twin of lpattn::encodeRNE (RNE; satfinite or not as
+/// the policy's overflow). An entry whose input or code still holds the
+/// fill pattern is unwritten, not checked. Keeps the first `keep`
+/// mismatches.
+PCastCheck checkPCast(const std::vector<float> &scaled,
+                      const std::vector<uint8_t> &codes, int64_t rows,
+                      int64_t keys, FloatFormat p, bool satfinite,
+                      size_t keep = 8);
+
+//===----------------------------------------------------------------------===//
 // Case files
 //===----------------------------------------------------------------------===//
 

@@ -15,6 +15,12 @@
 // or numerics mismatch between the case and the artifact), with one message;
 // 2 when the kernel ran but a check failed.
 //
+// A debug artifact (`lpattn-compile --dump-p`, signature.debug_p) also
+// writes one tile of P * S before the FP8 cast and its codes after it:
+// every code is checked against the RNE cast of its input (HostFormats.h,
+// the host twin of lpattn::encodeRNE), and --p-dump DIR saves both for the
+// CPU machine's own check (`lpattn-check-casts --p-dump DIR`).
+//
 //===----------------------------------------------------------------------===//
 
 #include "GpuCheck.h"
@@ -71,6 +77,13 @@ const char *kUsage =
     "  --json             print JSON (lpattn-run --json's fields plus the GPU's)\n"
     "  --output-npy FILE  write O as float32 .npy\n"
     "  --save-inputs DIR  write the Q, K, V codes uploaded as DIR/{q,k,v}.npy\n"
+    "  --p-dump DIR       a debug artifact's P dump (lpattn-compile --dump-p):\n"
+    "                     write DIR/p_scaled.npy ('<f4', P * S before the\n"
+    "                     cast), DIR/p_codes.npy ('|u1', the codes) and\n"
+    "                     DIR/p_dump.json (p type, overflow), for\n"
+    "                     `lpattn-check-casts --p-dump DIR`. A debug artifact's\n"
+    "                     codes are always checked against the RNE cast of\n"
+    "                     their inputs (a mismatch: exit status 2)\n"
     "  --device N         CUDA device ordinal (default 0)\n"
     "\n"
     "Exit status: 0 ok; 1 error (one message on stderr); 2 a check failed.\n";
@@ -81,7 +94,7 @@ const char *kUsage =
 }
 
 struct Options {
-  std::string descriptor, inputsDir, outputNpy, saveInputs;
+  std::string descriptor, inputsDir, outputNpy, saveInputs, pDumpDir;
   bool json = false, fastRandom = false;
   int64_t bench = 0, warmup = 10;
   uint64_t seed = 0;
@@ -147,6 +160,8 @@ Options parseOptions(int argc, char **argv) {
       o.outputNpy = next();
     else if (flag == "--save-inputs")
       o.saveInputs = next();
+    else if (flag == "--p-dump")
+      o.pDumpDir = next();
     else if (flag == "--device")
       o.device = int(parseInt(flag, next(), 0, 1024));
     else
@@ -345,6 +360,19 @@ void checkCaseAgainstDescriptor(const CaseFile &c, const LaunchDescriptor &d,
     mismatch("the descales", "q, k, v descales", "no descale parameters");
 }
 
+/// "row 3, key 17: P * S = 1.234 (0x3f9df3b6), expected 0x38, got 0x39".
+std::string describeMismatch(const PCastMismatch &m) {
+  uint32_t bits;
+  std::memcpy(&bits, &m.input, 4);
+  char buf[160];
+  std::snprintf(buf, sizeof(buf),
+                "row %lld, key %lld: P * S = %.9g (0x%08x), expected 0x%02x, "
+                "got 0x%02x",
+                (long long)m.row, (long long)m.key, double(m.input), bits,
+                m.expected, m.got);
+  return buf;
+}
+
 struct Device {
   std::string name = "?";
   int major = 0, minor = 0, driverVersion = 0;
@@ -369,6 +397,10 @@ int run(int argc, char **argv) {
       pk->shape.size() != 4 || pv->shape.size() != 4 ||
       po->shape.size() != 4)
     fail(opt.descriptor + ": expected 4-D q, k, v and o parameters");
+  if (!opt.pDumpDir.empty() && !desc.debugP)
+    fail("--p-dump " + opt.pDumpDir + ": " + opt.descriptor +
+         " is not a debug artifact with a P dump (signature.debug_p; "
+         "compile it with lpattn-compile --dump-p)");
   const std::vector<int64_t> &oShape = po->shape;
   const int64_t rowLength = oShape[3];
   int64_t numOut = 1;
@@ -396,7 +428,8 @@ int run(int argc, char **argv) {
                                         : theCase.vDescale;
       continue;
     }
-    if (p.role == "o" || p.role == "stats")
+    if (p.role == "o" || p.role == "stats" || p.role == "p_scaled" ||
+        p.role == "p_codes")
       continue;
     if (p.isI64 || !p.dtype)
       fail(opt.descriptor + ": parameter \"" + p.role +
@@ -474,7 +507,8 @@ int run(int argc, char **argv) {
     if (artifact)
       lpattnRtUnloadArtifact(artifact);
   };
-  size_t oIndex = 0, statsIndex = SIZE_MAX;
+  size_t oIndex = 0, statsIndex = SIZE_MAX, pScaledIndex = SIZE_MAX,
+         pCodesIndex = SIZE_MAX;
   std::vector<unsigned char> oFill;
   for (size_t i = 0; i < desc.params.size(); ++i) {
     const Param &p = desc.params[i];
@@ -498,6 +532,15 @@ int run(int argc, char **argv) {
       oIndex = i;
       oFill.assign(bytes, 0xff);
       check(lpattnRtCopyHtoD(ptrs[i], oFill.data(), bytes), "filling o");
+      continue;
+    }
+    if (p.role == "p_scaled" || p.role == "p_codes") {
+      // All-ones bytes: NaN in f32 and the FP8 code 0xFF, which no input
+      // rounds to, so an entry the kernel never writes shows.
+      (p.role == "p_scaled" ? pScaledIndex : pCodesIndex) = i;
+      std::vector<unsigned char> fill(bytes, 0xff);
+      check(lpattnRtCopyHtoD(ptrs[i], fill.data(), bytes),
+            "filling \"" + p.role + "\"");
       continue;
     }
     const std::vector<unsigned char> &src = host[i].bytes;
@@ -550,6 +593,51 @@ int run(int argc, char **argv) {
   }
   double collapseFraction =
       positive > 0 ? double(collapsed) / double(positive) : 0.0;
+
+  // The P dump of a debug artifact: every code against the RNE cast of its
+  // input (the descriptor makes both [64, Bc] row-major).
+  PCastCheck pCheck;
+  int64_t pRows = 0, pKeys = 0;
+  FloatFormat pFormat = desc.numerics.p;
+  bool pSatfinite = desc.numerics.overflow == OverflowMode::SatFinite;
+  if (desc.debugP) {
+    const Param &ps = desc.params[pScaledIndex];
+    pRows = ps.shape[0];
+    pKeys = ps.shape[1];
+    size_t count = size_t(pRows * pKeys);
+    std::vector<float> scaled(count);
+    std::vector<uint8_t> codes(count);
+    check(lpattnRtCopyDtoH(scaled.data(), ptrs[pScaledIndex], count * 4),
+          "downloading p_scaled");
+    check(lpattnRtCopyDtoH(codes.data(), ptrs[pCodesIndex], count),
+          "downloading p_codes");
+    pCheck = checkPCast(scaled, codes, pRows, pKeys, pFormat, pSatfinite);
+    if (!opt.pDumpDir.empty()) {
+      std::string dir = opt.pDumpDir;
+      std::string meta =
+          "{\n  \"format\": \"lpattn-p-dump\",\n  \"version\": 1,\n"
+          "  \"p\": " +
+          jsonString(std::string(stringifyFloatFormat(pFormat))) +
+          ",\n  \"overflow\": " +
+          jsonString(std::string(stringifyOverflowMode(desc.numerics.overflow))) +
+          ",\n  \"p_scale\": " + jsonNumber(desc.numerics.pScale) +
+          ",\n  \"shape\": [" + std::to_string(pRows) + ", " +
+          std::to_string(pKeys) + "],\n  \"descriptor\": " +
+          jsonString(opt.descriptor) + ",\n  \"kernel\": " +
+          jsonString(desc.kernel) + ",\n  \"checked\": " +
+          std::to_string(pCheck.checked) + ",\n  \"mismatches\": " +
+          std::to_string(pCheck.mismatches) + ",\n  \"unwritten\": " +
+          std::to_string(pCheck.unwritten) + "\n}\n";
+      if (!npy::write(dir + "/p_scaled.npy", "<f4", {pRows, pKeys},
+                      scaled.data(), count * 4, error) ||
+          !npy::write(dir + "/p_codes.npy", "|u1", {pRows, pKeys},
+                      codes.data(), count, error))
+        fail(error);
+      std::FILE *f = std::fopen((dir + "/p_dump.json").c_str(), "w");
+      if (!f || std::fputs(meta.c_str(), f) < 0 || std::fclose(f) != 0)
+        fail("cannot write " + dir + "/p_dump.json: " + std::strerror(errno));
+    }
+  }
   if (!opt.outputNpy.empty() &&
       !npy::write(opt.outputNpy, "<f4", oShape, o.data(), o.size() * 4,
                   error))
@@ -637,6 +725,23 @@ int run(int argc, char **argv) {
                            fmt("%.4f", theCase.collapseFraction));
     }
   }
+  if (desc.debugP) {
+    // First: what a debug artifact is run for (check (a)).
+    std::vector<std::string> pFailures;
+    if (pCheck.mismatches > 0)
+      pFailures.push_back(
+          "P cast: " + std::to_string(pCheck.mismatches) + " of " +
+          std::to_string(pCheck.checked) +
+          " codes differ from the RNE cast of P * S (first: row " +
+          std::to_string(pCheck.first[0].row) + ", key " +
+          std::to_string(pCheck.first[0].key) + ")");
+    if (pCheck.unwritten > 0)
+      pFailures.push_back("P cast: " + std::to_string(pCheck.unwritten) +
+                          " of " + std::to_string(pCheck.entries) +
+                          " P dump entries unwritten");
+    failures.insert(failures.begin(), pFailures.begin(), pFailures.end());
+  }
+  bool checked = haveCase || desc.debugP;
   bool passed = failures.empty();
   std::string archText =
       "sm_" + std::to_string(dev.major) + std::to_string(dev.minor);
@@ -662,6 +767,28 @@ int run(int argc, char **argv) {
     std::string r = "{";
     if (haveCase)
       r += metrics(gpuMetrics) + ", ";
+    if (desc.debugP) {
+      r += "\"p_dump\": {\"p\": " +
+           jsonString(std::string(stringifyFloatFormat(pFormat))) +
+           ", \"satfinite\": " + (pSatfinite ? "true" : "false") +
+           ", \"shape\": [" + std::to_string(pRows) + ", " +
+           std::to_string(pKeys) + "], \"entries\": " +
+           std::to_string(pCheck.entries) +
+           ", \"checked\": " + std::to_string(pCheck.checked) +
+           ", \"mismatches\": " + std::to_string(pCheck.mismatches) +
+           ", \"unwritten\": " + std::to_string(pCheck.unwritten) +
+           ", \"first_mismatches\": [";
+      for (size_t i = 0; i < pCheck.first.size(); ++i) {
+        const PCastMismatch &m = pCheck.first[i];
+        r += std::string(i ? ", " : "") + "{\"row\": " +
+             std::to_string(m.row) + ", \"key\": " + std::to_string(m.key) +
+             ", \"input\": " + jsonNumber(m.input) +
+             ", \"expected\": " + std::to_string(m.expected) +
+             ", \"got\": " + std::to_string(m.got) + "}";
+      }
+      r += std::string("], \"passed\": ") +
+           (pCheck.passed() ? "true" : "false") + "}, ";
+    }
     r += "\"collapsed\": " + std::to_string(collapsed) +
          ", \"positive\": " + std::to_string(positive) +
          ", \"collapse_fraction\": " + jsonNumber(collapseFraction) +
@@ -686,6 +813,10 @@ int run(int argc, char **argv) {
            (collapseCompared ? "true" : "false") +
            ", \"collapse_ok\": " + (collapseOk ? "true" : "false") +
            ", \"passed\": " + (passed ? "true" : "false");
+    }
+    if (checked) {
+      if (!haveCase)
+        r += std::string(", \"passed\": ") + (passed ? "true" : "false");
       r += ", \"failures\": [";
       for (size_t i = 0; i < failures.size(); ++i)
         r += (i ? ", " : "") + jsonString(failures[i]);
@@ -718,7 +849,7 @@ int run(int argc, char **argv) {
         jsonNumber(desc.numerics.pScale).c_str(),
         jsonString(std::string(stringifyKVOrder(desc.numerics.kvOrder)))
             .c_str(),
-        r.c_str(), haveCase ? (passed ? "true" : "false") : "null");
+        r.c_str(), checked ? (passed ? "true" : "false") : "null");
     return passed ? 0 : 2;
   }
 
@@ -731,6 +862,25 @@ int run(int argc, char **argv) {
                           "seed " + std::to_string(opt.seed) + ")")
                              .c_str(),
               dev.name.c_str(), archText.c_str(), desc.kernel.c_str());
+  if (desc.debugP) {
+    std::printf("P cast (debug dump: block (0, 0, 0), rows 0..%lld, keys "
+                "0..%lld): %lld of %lld entries checked against the RNE cast "
+                "of P * S to %s%s, %lld mismatches, %lld unwritten: %s\n",
+                (long long)pRows - 1, (long long)pKeys - 1,
+                (long long)pCheck.checked, (long long)pCheck.entries,
+                std::string(stringifyFloatFormat(pFormat)).c_str(),
+                pSatfinite ? " (satfinite)" : "", (long long)pCheck.mismatches,
+                (long long)pCheck.unwritten, pCheck.passed() ? "ok" : "NOT OK");
+    for (const PCastMismatch &m : pCheck.first)
+      std::printf("  mismatch: %s\n", describeMismatch(m).c_str());
+    if (pCheck.mismatches > int64_t(pCheck.first.size()))
+      std::printf("  ... and %lld more\n",
+                  (long long)(pCheck.mismatches - int64_t(pCheck.first.size())));
+    if (!opt.pDumpDir.empty())
+      std::printf("P dump written to %s/p_scaled.npy, p_codes.npy, "
+                  "p_dump.json\n",
+                  opt.pDumpDir.c_str());
+  }
   if (haveCase) {
     std::printf("     %12s %12s %12s %12s %6s %6s %10s %9s\n", "MSE",
                 "mean err", "max|err|", "rel RMSE", "NaN", "Inf", "collapse",
@@ -770,15 +920,17 @@ int run(int argc, char **argv) {
       std::printf("collapse: %s\n",
                   positive < 0 ? "not counted by the kernel"
                                : "not counted by the CPU case");
+  } else {
+    std::printf("one launch %.4f ms; random inputs: no reference, no check "
+                "of O (--inputs DIR from `lpattn-run --save-case` checks)\n",
+                double(firstMs));
+  }
+  if (checked) {
     if (passed)
       std::printf("check: PASS\n");
     else
       for (const std::string &f : failures)
         std::printf("check: FAIL: %s\n", f.c_str());
-  } else {
-    std::printf("one launch %.4f ms; random inputs: no reference, no check "
-                "(--inputs DIR from `lpattn-run --save-case` checks)\n",
-                double(firstMs));
   }
   if (opt.bench > 0)
     std::printf("bench: %lld launches after %lld warm-up, %.4f ms each, "

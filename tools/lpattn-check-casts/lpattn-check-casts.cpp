@@ -8,14 +8,25 @@
 // arith.extf on every code. Prints counts and times; exits 1 on any
 // mismatch. Too slow for the test suite: run by scripts/check-all-casts.sh.
 //
+// With --p-dump DIR it checks a GPU kernel's P cast instead (no JIT): DIR
+// holds what `lpattn-gpu-run --p-dump DIR` downloaded from a debug artifact
+// (lpattn-compile --dump-p): p_scaled.npy (P * S before the cast, '<f4'),
+// p_codes.npy (the kernel's codes, '|u1') and p_dump.json (the p type and
+// overflow mode). Every code must equal lpattn::encodeRNE of its input
+// (docs/gpu-check.md, check (a)); exits 1 on any mismatch or unwritten
+// entry, 2 on a bad directory.
+//
 //===----------------------------------------------------------------------===//
 
 #include "CastKernels.h"
+#include "lpattn/Lab/Npy.h"
 #ifdef LPATTN_HAVE_CUDA_FP8
 #include "CudaReference.h"
 #endif
 
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
@@ -23,6 +34,8 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <thread>
 
@@ -44,6 +57,12 @@ static llvm::cl::opt<std::string>
                llvm::cl::desc("Only the casts whose description contains "
                               "this text (e.g. \"f8E4M3FN satfinite\")"),
                llvm::cl::init(""));
+static llvm::cl::opt<std::string> pDumpDir(
+    "p-dump",
+    llvm::cl::desc("Check a GPU P dump instead (DIR of lpattn-gpu-run "
+                   "--p-dump: p_scaled.npy, p_codes.npy, p_dump.json): every "
+                   "code against lpattn::encodeRNE of its input"),
+    llvm::cl::value_desc("DIR"), llvm::cl::init(""));
 static llvm::cl::opt<unsigned> inputBits(
     "input-bits",
     llvm::cl::desc("Check the first 2^N inputs only (32 = all of them)"),
@@ -204,6 +223,93 @@ bool checkExtensions(const CastKernels &kernels) {
   return ok;
 }
 
+/// --p-dump DIR: the kernel's P codes against lpattn::encodeRNE. Returns
+/// the exit status: 0 all exact, 1 mismatches or unwritten entries, 2 a bad
+/// directory.
+int checkPDump(const std::string &dir) {
+  auto error = [&](const llvm::Twine &message) {
+    llvm::errs() << "lpattn-check-casts: error: --p-dump " << dir << ": "
+                 << message << "\n";
+    return 2;
+  };
+  std::string metaPath = dir + "/p_dump.json";
+  auto buffer = llvm::MemoryBuffer::getFile(metaPath);
+  if (!buffer)
+    return error(metaPath + ": " + buffer.getError().message());
+  llvm::Expected<llvm::json::Value> meta =
+      llvm::json::parse((*buffer)->getBuffer());
+  if (!meta)
+    return error(metaPath + ": " + llvm::toString(meta.takeError()));
+  const llvm::json::Object *object = meta->getAsObject();
+  std::optional<llvm::StringRef> pName =
+      object ? object->getString("p") : std::nullopt;
+  std::optional<llvm::StringRef> overflowName =
+      object ? object->getString("overflow") : std::nullopt;
+  if (!pName || !overflowName)
+    return error(metaPath + ": expected an object with strings \"p\" and "
+                            "\"overflow\"");
+  std::optional<FloatFormat> p = symbolizeFloatFormat(*pName);
+  std::optional<OverflowMode> overflow = symbolizeOverflowMode(*overflowName);
+  if (!p || getBitWidth(*p) != 8)
+    return error(metaPath + ": \"p\" is \"" + *pName +
+                 "\", expected f8E4M3FN or f8E5M2");
+  if (!overflow)
+    return error(metaPath + ": \"overflow\" is \"" + *overflowName +
+                 "\", expected satfinite or nonsat");
+
+  llvm::Expected<lab::NpyRaw> scaled = lab::readNpyRaw(dir + "/p_scaled.npy");
+  if (!scaled)
+    return error(llvm::toString(scaled.takeError()));
+  llvm::Expected<lab::NpyRaw> codes = lab::readNpyRaw(dir + "/p_codes.npy");
+  if (!codes)
+    return error(llvm::toString(codes.takeError()));
+  if (scaled->descr != "<f4" || codes->descr != "|u1")
+    return error("p_scaled.npy must be '<f4' and p_codes.npy '|u1', got '" +
+                 scaled->descr + "' and '" + codes->descr + "'");
+  if (scaled->shape.size() != 2 || scaled->shape != codes->shape)
+    return error("p_scaled.npy and p_codes.npy must have the same 2-D shape");
+  int64_t rows = scaled->shape[0], keys = scaled->shape[1];
+  int64_t entries = rows * keys;
+
+  int64_t checked = 0, mismatches = 0, unwritten = 0;
+  std::vector<std::string> examples;
+  for (int64_t i = 0; i < entries; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, scaled->data.data() + 4 * i, 4);
+    uint32_t got = static_cast<unsigned char>(codes->data[size_t(i)]);
+    // lpattn-gpu-run fills both with all-ones bytes before the launch.
+    if (bits == 0xffffffffu || got == 0xff) {
+      ++unwritten;
+      continue;
+    }
+    ++checked;
+    float x = bitsToFloat(bits);
+    uint32_t expected = encodeRNE(x, *p, *overflow);
+    if (expected == got)
+      continue;
+    if (++mismatches <= 8) {
+      char value[32];
+      std::snprintf(value, sizeof(value), "%.9g", double(x));
+      examples.push_back((llvm::Twine("row ") + llvm::Twine(i / keys) +
+                          ", key " + llvm::Twine(i % keys) + ": P * S = " +
+                          value + " (" + hex(bits, 32) + "), encodeRNE " +
+                          hex(expected, 8) + ", kernel " + hex(got, 8))
+                             .str());
+    }
+  }
+  bool ok = mismatches == 0 && unwritten == 0;
+  llvm::outs() << "P dump " << dir << ": " << rows << " x " << keys << " = "
+               << entries << " entries, p " << *pName << " " << *overflowName
+               << ": " << checked << " checked against lpattn::encodeRNE, "
+               << mismatches << " mismatches, " << unwritten
+               << " unwritten: " << (ok ? "EXACT" : "NOT EXACT") << "\n";
+  for (const std::string &example : examples)
+    llvm::outs() << "  mismatch: " << example << "\n";
+  if (mismatches > 8)
+    llvm::outs() << "  ... and " << (mismatches - 8) << " more\n";
+  return ok ? 0 : 1;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -211,6 +317,8 @@ int main(int argc, char **argv) {
   llvm::cl::ParseCommandLineOptions(
       argc, argv,
       "lpattn-check-casts: every f32 input through every expanded cast\n");
+  if (!pDumpDir.empty())
+    return checkPDump(pDumpDir);
   if (inputBits > 32) {
     llvm::errs() << "--input-bits must be at most 32\n";
     return 2;

@@ -218,6 +218,104 @@ TEST(RuntimeDescriptor, PerHeadDescales) {
             "f32");
 }
 
+// A debug artifact (signature.debug_p, lpattn-compile --dump-p): after o,
+// p_scaled (f32) and p_codes (policy.p), both [64, Bc] row-major. The
+// example has tiles [128, 64] and p = f8E4M3FN.
+static const char *const kOParam =
+    "\"shape\": [1, 8, 128, 64], \"strides\": [65536, 8192, 64, 1]}\n  ]";
+
+static std::string pDumpParams(const std::string &first = "p_scaled",
+                               const std::string &second = "p_codes",
+                               const std::string &codesDtype = "f8E4M3FN",
+                               const std::string &shape = "[64, 64]",
+                               const std::string &kind = "pointer") {
+  return std::string("\"shape\": [1, 8, 128, 64], \"strides\": [65536, 8192, "
+                     "64, 1]},\n") +
+         "    {\"role\": \"" + first + "\", \"kind\": \"" + kind +
+         "\", \"dtype\": \"f32\", \"shape\": " + shape +
+         ", \"strides\": [64, 1]},\n"
+         "    {\"role\": \"" + second + "\", \"kind\": \"pointer\", "
+         "\"dtype\": \"" + codesDtype + "\", \"shape\": [64, 64], "
+         "\"strides\": [64, 1]}\n  ]";
+}
+
+static std::string debugDescriptor(const std::string &params = pDumpParams()) {
+  return edit(edit(exampleDescriptor(), "\"stats\": false}",
+                   "\"stats\": false, \"debug_p\": true}"),
+              kOParam, params);
+}
+
+TEST(RuntimeDescriptor, DebugPDump) {
+  LaunchDescriptor d;
+  std::string error;
+  ASSERT_TRUE(parseDescriptor(debugDescriptor(), "/art", d, error)) << error;
+  EXPECT_EQ(d.version, 1);
+  EXPECT_TRUE(d.debugP);
+  ASSERT_EQ(d.params.size(), 9u);
+  EXPECT_EQ(d.params[6].role, "o");
+  EXPECT_EQ(d.params[7].role, "p_scaled");
+  EXPECT_EQ(d.params[7].kind, ParamKind::Pointer);
+  EXPECT_EQ(d.params[7].dtype, FloatFormat::F32);
+  EXPECT_EQ(d.params[7].shape, (std::vector<int64_t>{64, 64}));
+  EXPECT_EQ(d.params[7].strides, (std::vector<int64_t>{64, 1}));
+  EXPECT_EQ(d.params[8].role, "p_codes");
+  EXPECT_EQ(d.params[8].dtype, FloatFormat::F8E4M3FN);
+
+  // Files without the member read as before; "debug_p": false is the same.
+  ASSERT_TRUE(parseDescriptor(exampleDescriptor(), "", d, error)) << error;
+  EXPECT_FALSE(d.debugP);
+  EXPECT_EQ(d.params.size(), 7u);
+  ASSERT_TRUE(parseDescriptor(edit(exampleDescriptor(), "\"stats\": false}",
+                                   "\"stats\": false, \"debug_p\": false}"),
+                              "", d, error))
+      << error;
+  EXPECT_FALSE(d.debugP);
+  EXPECT_EQ(d.params.size(), 7u);
+  // The dump parameters without the member are refused (count), and so is
+  // the member without them.
+  EXPECT_EQ(descriptorError(edit(exampleDescriptor(), kOParam, pDumpParams())),
+            "descriptor: params: 9 entries, but the signature (mask = false, "
+            "descales = true, stats = false) has 7: q, k, v, q_ds, k_ds, "
+            "v_ds, o");
+  EXPECT_EQ(descriptorError(debugDescriptor(std::string(kOParam))),
+            "descriptor: params: 7 entries, but the signature (mask = false, "
+            "descales = true, stats = false, debug_p = true) has 9: q, k, v, "
+            "q_ds, k_ds, v_ds, o, p_scaled, p_codes");
+  EXPECT_EQ(descriptorError(edit(exampleDescriptor(), "\"stats\": false}",
+                                 "\"stats\": false, \"debug_p\": 1}")),
+            "descriptor: signature.debug_p: expected a boolean, got a number");
+  // Order, dtypes, kind, shape.
+  EXPECT_EQ(descriptorError(debugDescriptor(pDumpParams("p_codes",
+                                                        "p_scaled"))),
+            "descriptor: params[7].role: \"p_codes\", but signature.debug_p "
+            "puts \"p_scaled\" here (order: q, k, v, q_ds, k_ds, v_ds, o, "
+            "p_scaled, p_codes)");
+  EXPECT_EQ(descriptorError(debugDescriptor(
+                pDumpParams("p_scaled", "p_codes", "f8E5M2"))),
+            "descriptor: params[8].dtype: \"f8E5M2\", but the policy makes "
+            "p_codes f8E4M3FN");
+  EXPECT_EQ(descriptorError(debugDescriptor(
+                pDumpParams("p_scaled", "p_codes", "f32"))),
+            "descriptor: params[8].dtype: \"f32\", but the policy makes "
+            "p_codes f8E4M3FN");
+  EXPECT_EQ(descriptorError(debugDescriptor(pDumpParams(
+                "p_scaled", "p_codes", "f8E4M3FN", "[64, 64]", "tensor_map"))),
+            "descriptor: params[7].kind: \"p_scaled\" must be a pointer, got "
+            "tensor_map");
+  EXPECT_EQ(descriptorError(debugDescriptor(
+                pDumpParams("p_scaled", "p_codes", "f8E4M3FN", "[128, 64]"))),
+            "descriptor: params[7].shape: \"p_scaled\" must be [64, Bc] = "
+            "[64, 64] (Bc = tiles[1]), got [128, 64]");
+  EXPECT_EQ(descriptorError(edit(debugDescriptor(), "\"strides\": [64, 1]}\n",
+                                 "\"strides\": [1, 64]}\n")),
+            "descriptor: params[8].strides: \"p_codes\" must be row-major "
+            "[64, 1], got [1, 64]");
+  EXPECT_EQ(descriptorError(edit(debugDescriptor(), ",\n  \"tiles\": [128, 64]",
+                                 "")),
+            "descriptor: tiles: missing: a debug_p artifact's P dump is [64, "
+            "Bc], Bc = tiles[1]");
+}
+
 TEST(RuntimeDescriptor, TensorMapsFollowTheTMARules) {
   EXPECT_EQ(editError("\"element_type\": \"UINT8\"",
                       "\"element_type\": \"FLOAT16\""),

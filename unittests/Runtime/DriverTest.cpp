@@ -313,6 +313,55 @@ TEST_F(RuntimeDriver, FakeDriverClusterLaunch) {
   EXPECT_EQ(lpattnRtUnloadArtifact(a), LPATTN_RT_SUCCESS);
 }
 
+TEST_F(RuntimeDriver, FakeDriverLaunchesADebugPDumpArtifact) {
+  // A debug artifact (signature.debug_p): the P dump pointers follow o and
+  // are passed like any pointer parameter.
+  FakeCudaState *s = initFake();
+  ScratchDir dir;
+  std::string text = edit(
+      edit(exampleDescriptor(), "\"stats\": false}",
+           "\"stats\": false, \"debug_p\": true}"),
+      "\"strides\": [65536, 8192, 64, 1]}\n  ]",
+      "\"strides\": [65536, 8192, 64, 1]},\n"
+      "    {\"role\": \"p_scaled\", \"kind\": \"pointer\", \"dtype\": \"f32\", "
+      "\"shape\": [64, 64], \"strides\": [64, 1]},\n"
+      "    {\"role\": \"p_codes\", \"kind\": \"pointer\", \"dtype\": "
+      "\"f8E4M3FN\", \"shape\": [64, 64], \"strides\": [64, 1]}\n  ]");
+  std::string path = dir.artifact(text);
+  lpattnRtArtifact a = nullptr;
+  ASSERT_EQ(lpattnRtLoadArtifact(path.c_str(), &a), LPATTN_RT_SUCCESS)
+      << lpattnRtGetLastError();
+  EXPECT_EQ(lpattnRtArtifactNumParams(a), 9u);
+  lpattnRtDevicePtr buf, scaled, codes;
+  ASSERT_EQ(lpattnRtMalloc(&buf, 131072), LPATTN_RT_SUCCESS);
+  ASSERT_EQ(lpattnRtMalloc(&scaled, 64 * 64 * 4), LPATTN_RT_SUCCESS);
+  ASSERT_EQ(lpattnRtMalloc(&codes, 64 * 64), LPATTN_RT_SUCCESS);
+  lpattnRtArg args[] = {{"q", buf, 0},         {"k", buf, 0},
+                        {"v", buf, 0},         {"q_ds", 0, 1},
+                        {"k_ds", 0, 1},        {"v_ds", 0, 1},
+                        {"o", buf, 0},         {"p_scaled", scaled, 0},
+                        {"p_codes", codes, 0}};
+  s->paramsToRecord = 9;
+  ASSERT_EQ(lpattnRtLaunch(a, args, 9, nullptr), LPATTN_RT_SUCCESS)
+      << lpattnRtGetLastError();
+  EXPECT_EQ(s->paramBytes[6], buf);
+  EXPECT_EQ(s->paramBytes[7], scaled);
+  EXPECT_EQ(s->paramBytes[8], codes);
+  // Without the dump arguments the launch is refused.
+  EXPECT_EQ(lpattnRtLaunch(a, args, 7, nullptr),
+            LPATTN_RT_ERROR_ARGUMENT_MISMATCH);
+  EXPECT_EQ(std::string(lpattnRtGetLastError()),
+            "kernel lpattn_attention_fp8 takes 9 arguments, got 7");
+  args[8].ptr = 0;
+  EXPECT_EQ(lpattnRtLaunch(a, args, 9, nullptr),
+            LPATTN_RT_ERROR_ARGUMENT_MISMATCH);
+  EXPECT_CONTAINS(lpattnRtGetLastError(),
+                  "\"p_codes\" has a null device pointer");
+  for (lpattnRtDevicePtr p : {buf, scaled, codes})
+    EXPECT_EQ(lpattnRtFree(p), LPATTN_RT_SUCCESS);
+  EXPECT_EQ(lpattnRtUnloadArtifact(a), LPATTN_RT_SUCCESS);
+}
+
 TEST_F(RuntimeDriver, FakeDriverWrongArchitecture) {
   setenv("LPATTN_FAKE_CUDA_CC", "89", 1);
   initFake();

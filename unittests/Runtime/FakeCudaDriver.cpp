@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace {
 FakeCudaState state;
@@ -130,17 +131,27 @@ int cuLaunchKernelEx(const LaunchConfig *c, void *, void **params, void **) {
   }
   for (int i = 0; i < state.paramsToRecord && i < 16; ++i)
     std::memcpy(&state.paramBytes[i], params[i], 8);
-  // LPATTN_FAKE_CUDA_OUTPUT=INDEX:FILE: the "kernel" writes FILE's bytes to
-  // the device pointer of parameter INDEX (lpattn-gpu-run's tests give it an
-  // output to check).
-  if (const char *spec = std::getenv("LPATTN_FAKE_CUDA_OUTPUT")) {
-    const char *colon = std::strchr(spec, ':');
-    if (!colon)
-      return 1;
-    int index = std::atoi(spec);
-    unsigned long long dst = 0;
-    std::memcpy(&dst, params[index], sizeof(dst));
-    if (std::FILE *f = std::fopen(colon + 1, "rb")) {
+  // LPATTN_FAKE_CUDA_OUTPUT=INDEX:FILE[,INDEX:FILE...]: the "kernel" writes
+  // each FILE's bytes to the device pointer of parameter INDEX
+  // (lpattn-gpu-run's tests give it outputs to check: O, the P dump).
+  if (const char *env = std::getenv("LPATTN_FAKE_CUDA_OUTPUT")) {
+    std::string specs = env;
+    size_t begin = 0;
+    while (begin <= specs.size()) {
+      size_t end = specs.find(',', begin);
+      if (end == std::string::npos)
+        end = specs.size();
+      std::string spec = specs.substr(begin, end - begin);
+      begin = end + 1;
+      size_t colon = spec.find(':');
+      if (colon == std::string::npos)
+        return 1;
+      int index = std::atoi(spec.c_str());
+      unsigned long long dst = 0;
+      std::memcpy(&dst, params[index], sizeof(dst));
+      std::FILE *f = std::fopen(spec.c_str() + colon + 1, "rb");
+      if (!f)
+        return 1;
       char buffer[65536];
       size_t n, at = 0;
       while ((n = std::fread(buffer, 1, sizeof(buffer), f)) > 0) {
@@ -148,8 +159,6 @@ int cuLaunchKernelEx(const LaunchConfig *c, void *, void **params, void **) {
         at += n;
       }
       std::fclose(f);
-    } else {
-      return 1;
     }
   }
   return 0;

@@ -10,9 +10,9 @@
 // Its device is compute capability $LPATTN_FAKE_CUDA_CC (default 90) with
 // $LPATTN_FAKE_CUDA_SMEM bytes of opt-in shared memory (default 232448, an
 // H100's), and its only kernel is "lpattn_attention_fp8". A launch runs
-// nothing; with $LPATTN_FAKE_CUDA_OUTPUT = INDEX:FILE it copies FILE's bytes
-// to the device pointer passed as parameter INDEX (an "output" for the
-// tests of lpattn-gpu-run).
+// nothing; with $LPATTN_FAKE_CUDA_OUTPUT = INDEX:FILE[,INDEX:FILE...] it
+// copies each FILE's bytes to the device pointer passed as parameter INDEX
+// (the "outputs" for the tests of lpattn-gpu-run: O, a debug P dump).
 //
 //===----------------------------------------------------------------------===//
 

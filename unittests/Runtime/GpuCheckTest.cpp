@@ -21,6 +21,7 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -165,6 +166,64 @@ TEST(GpuCheckFormats, UlpAt) {
 //===----------------------------------------------------------------------===//
 // Random inputs and metrics
 //===----------------------------------------------------------------------===//
+
+//===----------------------------------------------------------------------===//
+// The P cast of a debug artifact
+//===----------------------------------------------------------------------===//
+
+TEST(GpuCheckPCast, CodesOfEncodeRNEPassAndEachFaultIsFound) {
+  // A [64, 128] dump of P * S values (P in (0, 1], S = 256, plus every
+  // midpoint between neighbouring codes and the floats beside it) with
+  // lpattn::encodeRNE's codes: checkPCast agrees with every one.
+  for (FloatFormat f : {FloatFormat::F8E4M3FN, FloatFormat::F8E5M2}) {
+    const int64_t rows = 64, keys = 128, n = rows * keys;
+    std::vector<float> scaled;
+    std::vector<double> codeValues;
+    for (uint32_t bits = 0; bits < 256; ++bits) {
+      double v = decode(bits, f);
+      if (std::isfinite(v) && !std::signbit(v) && v <= 256)
+        codeValues.push_back(v);
+    }
+    std::sort(codeValues.begin(), codeValues.end());
+    for (size_t i = 0; i + 1 < codeValues.size(); ++i) {
+      float mid = float((codeValues[i] + codeValues[i + 1]) / 2);
+      for (float x : {mid, std::nextafter(mid, 0.0f),
+                      std::nextafter(mid, INFINITY)})
+        scaled.push_back(x);
+    }
+    std::mt19937_64 rng(3);
+    std::uniform_real_distribution<double> u(0, 1);
+    while (int64_t(scaled.size()) < n)
+      scaled.push_back(float(std::exp(-20 * u(rng)) * 256));
+    scaled.resize(size_t(n));
+    std::vector<uint8_t> codes(static_cast<size_t>(n), 0);
+    for (int64_t i = 0; i < n; ++i)
+      codes[size_t(i)] =
+          uint8_t(encodeRNE(scaled[size_t(i)], f, OverflowMode::SatFinite));
+    gc::PCastCheck c = gc::checkPCast(scaled, codes, rows, keys, f, true);
+    EXPECT_EQ(c.entries, n);
+    EXPECT_EQ(c.checked, n);
+    EXPECT_EQ(c.mismatches, 0) << formatName(f);
+    EXPECT_EQ(c.unwritten, 0);
+    EXPECT_TRUE(c.passed());
+
+    // A code off by one at (7, 33); two entries left unwritten.
+    codes[7 * keys + 33] ^= 1;
+    codes[n - 1] = gc::kPCodeFill;
+    uint32_t fill = gc::kPScaledFill;
+    std::memcpy(&scaled[size_t(n - 2)], &fill, 4);
+    c = gc::checkPCast(scaled, codes, rows, keys, f, true);
+    EXPECT_EQ(c.checked, n - 2);
+    EXPECT_EQ(c.mismatches, 1);
+    EXPECT_EQ(c.unwritten, 2);
+    EXPECT_FALSE(c.passed());
+    ASSERT_EQ(c.first.size(), 1u);
+    EXPECT_EQ(c.first[0].row, 7);
+    EXPECT_EQ(c.first[0].key, 33);
+    EXPECT_EQ(c.first[0].expected, uint32_t(codes[7 * keys + 33] ^ 1));
+    EXPECT_EQ(c.first[0].got, uint32_t(codes[7 * keys + 33]));
+  }
+}
 
 TEST(GpuCheckInputs, RandomCodesAreLpattnRunsRandomInputs) {
   for (FloatFormat f : {FloatFormat::F8E4M3FN, FloatFormat::F8E5M2,
