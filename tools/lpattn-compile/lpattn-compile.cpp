@@ -79,6 +79,11 @@ int main(int argc, char **argv) {
   lpattn::registerSM90CompilerDependencies(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  // A diagnostic names its location; the whole module after it is noise.
+  context.printOpOnDiagnostic(false);
+  if (stages < 2 || stages > 4)
+    return fail("--stages=" + llvm::Twine(stages.getValue()) +
+                ": expected 2 to 4 shared-memory stages");
 
   std::string error;
   auto file = openInputFile(inputFile, &error);

@@ -909,6 +909,7 @@ static int runOnGPU(const CPUAttention &attention, const Row &row,
   registerSM90CompilerDependencies(registry);
   mlir::MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  context.printOpOnDiagnostic(false);
   std::string diagnostics;
   {
     llvm::raw_string_ostream os(diagnostics);
