@@ -90,8 +90,8 @@ struct LPAttnPredictCollapsePass
                     << ", the largest P that rounds to 0 in " << type
                     << ") + ln S " << fixed2(std::log(scale))
                     << " (p_scale = " << formatNumber(scale)
-                    << ") - delta_k " << fixed2(excess) << " (" << k
-                    << " sinks, jitter " << formatNumber(sigma) << ")";
+                    << ") - delta_k " << fixed2(excess) << " (sinks = " << k
+                    << ", jitter = " << formatNumber(sigma) << ")";
     if (!strength || *strength <= threshold)
       return;
 

@@ -27,7 +27,7 @@
 // Delta = 7 exceeds it: fix both, and 60 of the 4092 non-sink keys share
 // the sink's tile.
 func.func @e4m3_forward_s1(%q: tensor<1x1x16x64xf32>, %k: tensor<1x1x4096x64xf32>, %v: tensor<1x1x4096x64xf32>) -> tensor<1x1x16x64xf32> {
-  // expected-remark @+2 {{P-Cast collapse threshold Delta_c = 5.90 = ln(1/u) 6.93 (u = 2^-10, the largest P that rounds to 0 in f8E4M3FN) + ln S 0.00 (p_scale = 1) - delta_k 1.03 (4 sinks, jitter 1)}}
+  // expected-remark @+2 {{P-Cast collapse threshold Delta_c = 5.90 = ln(1/u) 6.93 (u = 2^-10, the largest P that rounds to 0 in f8E4M3FN) + ln S 0.00 (p_scale = 1) - delta_k 1.03 (sinks = 4, jitter = 1)}}
   // expected-warning @+1 {{P-collapse: sink strength Delta = 7 exceeds Delta_c = 5.90; in forward KV order over half of the non-sink P flush to 0 in the f8E4M3FN cast; fix: p_scale = 256 (the largest safe power of two for f8E4M3FN: Delta_c = 11.45) and kv_order = reverse (lpattn-robust-fp8); in reverse order 60 of the 4092 non-sink keys (the rest of the sink's KV tile, Bc = 64) stay exposed: 1.47 %}}
   %o = lpattn.attention %q, %k, %v
          policy = <qk = f32, score = f32, p = f8E4M3FN, v = f32, acc = f32, out = f32, overflow = satfinite>
@@ -45,7 +45,7 @@ func.func @e4m3_forward_s1(%q: tensor<1x1x16x64xf32>, %k: tensor<1x1x4096x64xf32
 // Delta = 11 is below it: the remark only. Tiles [64, 128], 1 sink with no
 // jitter (delta_k = 0).
 func.func @e4m3_s256_below(%q: tensor<1x1x16x64xf32>, %k: tensor<1x1x1024x64xf32>, %v: tensor<1x1x1024x64xf32>) -> tensor<1x1x16x64xf32> {
-  // expected-remark @+1 {{Delta_c = 11.45 = ln(1/u) 6.93 (u = 2^-10, the largest P that rounds to 0 in f8E4M3FN) + ln S 5.55 (p_scale = 256) - delta_k 1.03 (4 sinks, jitter 1)}}
+  // expected-remark @+1 {{Delta_c = 11.45 = ln(1/u) 6.93 (u = 2^-10, the largest P that rounds to 0 in f8E4M3FN) + ln S 5.55 (p_scale = 256) - delta_k 1.03 (sinks = 4, jitter = 1)}}
   %o = lpattn.attention %q, %k, %v
          policy = <qk = f32, score = f32, p = f8E4M3FN, v = f32, acc = f32, out = f32, overflow = satfinite>
          p_scale = 256.0
@@ -64,7 +64,7 @@ func.func @e4m3_s256_below(%q: tensor<1x1x16x64xf32>, %k: tensor<1x1x1024x64xf32
 // Already S = 256 and reverse: only the sink tile's non-sink keys remain,
 // here 1 sink with no jitter in tiles of 128 keys: 127 of 1023.
 func.func @e4m3_robust_above(%q: tensor<1x1x16x64xf32>, %k: tensor<1x1x1024x64xf32>, %v: tensor<1x1x1024x64xf32>) -> tensor<1x1x16x64xf32> {
-  // expected-remark @+2 {{Delta_c = 12.48 = ln(1/u) 6.93 (u = 2^-10, the largest P that rounds to 0 in f8E4M3FN) + ln S 5.55 (p_scale = 256) - delta_k 0.00 (1 sinks, jitter 0)}}
+  // expected-remark @+2 {{Delta_c = 12.48 = ln(1/u) 6.93 (u = 2^-10, the largest P that rounds to 0 in f8E4M3FN) + ln S 5.55 (p_scale = 256) - delta_k 0.00 (sinks = 1, jitter = 0)}}
   // expected-warning @+1 {{P-collapse: sink strength Delta = 14 exceeds Delta_c = 12.48; in reverse KV order the non-sink keys in the sink's KV tile flush to 0; 127 of the 1023 non-sink keys (the rest of the sink's KV tile, Bc = 128) stay exposed: 12.41 %}}
   %o = lpattn.attention %q, %k, %v
          policy = <qk = f32, score = f32, p = f8E4M3FN, v = f32, acc = f32, out = f32, overflow = satfinite>
@@ -79,7 +79,7 @@ func.func @e4m3_robust_above(%q: tensor<1x1x16x64xf32>, %k: tensor<1x1x1024x64xf
 // e5m2: u = 2^-17 (half its smallest subnormal 2^-16), ln(1/u) = 11.78.
 // Reverse order but S = 1: the fix is the P scale 32768.
 func.func @e5m2_reverse(%q: tensor<1x1x16x64xf32>, %k: tensor<1x1x256x64xf32>, %v: tensor<1x1x256x64xf32>) -> tensor<1x1x16x64xf32> {
-  // expected-remark @+2 {{Delta_c = 10.75 = ln(1/u) 11.78 (u = 2^-17, the largest P that rounds to 0 in f8E5M2) + ln S 0.00 (p_scale = 1) - delta_k 1.03 (4 sinks, jitter 1)}}
+  // expected-remark @+2 {{Delta_c = 10.75 = ln(1/u) 11.78 (u = 2^-17, the largest P that rounds to 0 in f8E5M2) + ln S 0.00 (p_scale = 1) - delta_k 1.03 (sinks = 4, jitter = 1)}}
   // expected-warning @+1 {{P-collapse: sink strength Delta = 12 exceeds Delta_c = 10.75; in reverse KV order the non-sink keys in the sink's KV tile flush to 0; fix: p_scale = 32768 (the largest safe power of two for f8E5M2: Delta_c = 21.15) (lpattn-robust-fp8); 60 of the 252 non-sink keys (the rest of the sink's KV tile, Bc = 64) stay exposed: 23.81 %}}
   %o = lpattn.attention %q, %k, %v
          policy = <qk = f32, score = f32, p = f8E5M2, v = f32, acc = f32, out = f32, overflow = satfinite>
@@ -98,11 +98,11 @@ func.func @e5m2_reverse(%q: tensor<1x1x16x64xf32>, %k: tensor<1x1x256x64xf32>, %
 // OPT: remark: P-Cast collapse threshold Delta_c = 91.85
 // OPT-NOT: warning
 func.func @wide(%q: tensor<1x1x16x64xf32>, %k: tensor<1x1x256x64xf32>, %v: tensor<1x1x256x64xf32>) -> (tensor<1x1x16x64xf32>, tensor<1x1x16x64xf32>) {
-  // expected-remark @+1 {{Delta_c = 16.30 = ln(1/u) 17.33 (u = 2^-25, the largest P that rounds to 0 in f16) + ln S 0.00 (p_scale = 1) - delta_k 1.03 (4 sinks, jitter 1)}}
+  // expected-remark @+1 {{Delta_c = 16.30 = ln(1/u) 17.33 (u = 2^-25, the largest P that rounds to 0 in f16) + ln S 0.00 (p_scale = 1) - delta_k 1.03 (sinks = 4, jitter = 1)}}
   %a = lpattn.attention %q, %k, %v
          policy = <qk = f32, score = f32, p = f16, v = f32, acc = f32, out = f32, overflow = satfinite>
          : tensor<1x1x16x64xf32>, tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32> -> tensor<1x1x16x64xf32>
-  // expected-remark @+1 {{Delta_c = 91.85 = ln(1/u) 92.88 (u = 2^-134, the largest P that rounds to 0 in bf16) + ln S 0.00 (p_scale = 1) - delta_k 1.03 (4 sinks, jitter 1)}}
+  // expected-remark @+1 {{Delta_c = 91.85 = ln(1/u) 92.88 (u = 2^-134, the largest P that rounds to 0 in bf16) + ln S 0.00 (p_scale = 1) - delta_k 1.03 (sinks = 4, jitter = 1)}}
   %b = lpattn.attention %q, %k, %v
          policy = <qk = f32, score = f32, p = bf16, v = f32, acc = f32, out = f32, overflow = satfinite>
          : tensor<1x1x16x64xf32>, tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32> -> tensor<1x1x16x64xf32>
