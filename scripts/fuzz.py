@@ -70,6 +70,8 @@ TOKENS = [
     "tiles = [1, 1]", "tiles = [0, 0]", "kv_order = reverse", "p_scale = ",
     "scale = ", "\"", "#lpattn.precision<", "gpu.module @g {", "module {",
     "// -----", "\n", " ", "\x00", "\xff",
+    "{lpattn.sink_strength = 9.0 : f64}", "{lpattn.sink_count = 1 : i64}",
+    "{lpattn.sink_jitter = 0.0 : f64}",
 ]
 # lpattn-opt pass pipelines (each a list of arguments).
 PIPELINES = [
@@ -84,6 +86,8 @@ PIPELINES = [
     ["--lpattn-tile", "--lpattn-cpu-matmul-layout",
      "--lpattn-expand-float-casts"],
     ["--lpattn-bias-corrected-softmax", "--lpattn-pasa-shift"],
+    ["--lpattn-predict-collapse"],
+    ["--lpattn-robust-fp8", "--lpattn-predict-collapse=sink-strength=20"],
 ]
 PASS_OPTIONS = [
     "--lpattn-insert-p-scale=scale={f}", "--lpattn-insert-p-scale=rescale-lag={f}",
@@ -92,6 +96,10 @@ PASS_OPTIONS = [
     "--lpattn-bias-corrected-softmax=tol={f}",
     "--lpattn-pasa-shift=beta={f}", "--lpattn-count-collapse=sink-keys={i}",
     "--lpattn-robust-fp8=scale={f}",
+    "--lpattn-predict-collapse=sink-strength={f}",
+    "--lpattn-predict-collapse=sinks={i}",
+    "--lpattn-predict-collapse=jitter={f}",
+    "--lpattn-predict-collapse=tile-kv={i}",
 ]
 
 # lpattn-run: a small problem that runs in well under a second.

@@ -12,6 +12,7 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cassert>
 #include <cmath>
 
 using namespace lpattn;
@@ -70,6 +71,33 @@ double lpattn::getSmallestSubnormal(FloatFormat format) {
 
 double lpattn::getSmallestNormal(FloatFormat format) {
   return toDouble(APFloat::getSmallestNormalized(getSemantics(format)));
+}
+
+/// True if `x` (an f64) rounds to zero in `sem`, ties to even.
+static bool roundsToZero(double x, const llvm::fltSemantics &sem) {
+  APFloat value(x);
+  bool losesInfo = false;
+  value.convert(sem, APFloat::rmNearestTiesToEven, &losesInfo);
+  return value.isZero();
+}
+
+double lpattn::getLargestFlushedToZero(FloatFormat format) {
+  const llvm::fltSemantics &sem = getSemantics(format);
+  // Candidate: half the smallest subnormal (exact in f64 for every format
+  // here), the tie between 0 and the smallest subnormal.
+  APFloat candidate = APFloat::getSmallest(sem);
+  bool losesInfo = false;
+  candidate.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
+                    &losesInfo);
+  double u = std::ldexp(candidate.convertToDouble(), -1);
+  // Ties to even take the tie to 0; were it not so, the largest value that
+  // flushes would be the f64 just below the tie.
+  if (!roundsToZero(u, sem))
+    u = std::nextafter(u, 0.0);
+  assert(roundsToZero(u, sem) &&
+         !roundsToZero(std::nextafter(u, HUGE_VAL), sem) &&
+         "u must be the largest f64 that rounds to 0");
+  return u;
 }
 
 std::string lpattn::formatNumber(double value) {

@@ -6,6 +6,8 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
+#include <cassert>
 #include <cfloat>
 #include <cmath>
 
@@ -164,4 +166,61 @@ std::string lpattn::checkRoundsToF32(std::string_view what, double value) {
   return std::string(what) + " = " + formatNumber(value) +
          " is not representable in f32, the arithmetic the lowering uses: " +
          why;
+}
+
+//===----------------------------------------------------------------------===//
+// P-Cast collapse threshold
+//===----------------------------------------------------------------------===//
+
+double lpattn::getExpectedMaxOfNormals(int64_t k) {
+  assert(k >= 1 && "need at least one sample");
+  if (k == 1)
+    return 0.0;
+  // E[max] = integral of x * k * phi(x) * Phi(x)^(k-1) dx. The integrand is
+  // smooth and below 1e-30 outside [-12, 12] for the k allowed here.
+  const double lo = -12.0, hi = 12.0;
+  const int n = 4800; // even: Simpson's rule
+  const double h = (hi - lo) / n;
+  auto f = [k](double x) {
+    double phi = std::exp(-0.5 * x * x) / std::sqrt(2.0 * std::acos(-1.0));
+    double cdf = 0.5 * std::erfc(-x / std::sqrt(2.0));
+    return x * static_cast<double>(k) * phi *
+           std::pow(cdf, static_cast<double>(k - 1));
+  };
+  double sum = f(lo) + f(hi);
+  for (int i = 1; i < n; ++i)
+    sum += (i % 2 ? 4.0 : 2.0) * f(lo + i * h);
+  return sum * h / 3.0;
+}
+
+double lpattn::getSinkExcess(int64_t numSinks, double jitter) {
+  return jitter * getExpectedMaxOfNormals(numSinks);
+}
+
+double lpattn::getCollapseThreshold(FloatFormat p, double pScale,
+                                    int64_t numSinks, double jitter) {
+  return -std::log(getLargestFlushedToZero(p)) + std::log(pScale) -
+         getSinkExcess(numSinks, jitter);
+}
+
+int64_t lpattn::getSinkTileExposedKeys(int64_t numKeys, int64_t tileKV,
+                                       int64_t numSinks) {
+  if (numSinks >= numKeys)
+    return 0;
+  int64_t sinkTiles = (numSinks + tileKV - 1) / tileKV;
+  return std::min(sinkTiles * tileKV, numKeys) - numSinks;
+}
+
+std::string lpattn::checkSinkHint(double strength, int64_t numSinks,
+                                  double jitter) {
+  if (!std::isfinite(strength) || !(strength >= 0.0))
+    return "sink strength must be finite and >= 0, got " +
+           formatNumber(strength);
+  if (numSinks < 1 || numSinks > 1000000)
+    return "number of sinks must be in [1, 1000000], got " +
+           std::to_string(numSinks);
+  if (!std::isfinite(jitter) || !(jitter >= 0.0))
+    return "sink jitter must be a finite standard deviation >= 0, got " +
+           formatNumber(jitter);
+  return "";
 }

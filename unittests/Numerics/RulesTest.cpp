@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lpattn/Numerics/Enums.h"
+#include "lpattn/Numerics/Formats.h"
 #include "lpattn/Numerics/KernelABI.h"
 #include "lpattn/Numerics/Rules.h"
 
@@ -144,3 +145,54 @@ TEST(KernelABITest, ArgumentOrder) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// P-Cast collapse threshold
+//===----------------------------------------------------------------------===//
+
+TEST(CollapseThresholdTest, LargestFlushedToZeroIsHalfTheSmallestSubnormal) {
+  EXPECT_EQ(getLargestFlushedToZero(FloatFormat::F8E4M3FN), std::ldexp(1.0, -10));
+  EXPECT_EQ(getLargestFlushedToZero(FloatFormat::F8E5M2), std::ldexp(1.0, -17));
+  EXPECT_EQ(getLargestFlushedToZero(FloatFormat::F16), std::ldexp(1.0, -25));
+  EXPECT_EQ(getLargestFlushedToZero(FloatFormat::BF16), std::ldexp(1.0, -134));
+  EXPECT_EQ(getLargestFlushedToZero(FloatFormat::F32), std::ldexp(1.0, -150));
+  // The cast agrees: u flushes, the next float above it does not.
+  for (FloatFormat f : {FloatFormat::F8E4M3FN, FloatFormat::F8E5M2,
+                        FloatFormat::F16, FloatFormat::BF16}) {
+    float u = static_cast<float>(getLargestFlushedToZero(f));
+    EXPECT_EQ(castRNE(u, f, OverflowMode::SatFinite), 0.0f);
+    EXPECT_GT(castRNE(std::nextafter(u, 1.0f), f, OverflowMode::SatFinite),
+              0.0f);
+  }
+}
+
+TEST(CollapseThresholdTest, ExpectedMaxOfNormals) {
+  // Closed forms for k = 2, 3 and the tabulated values for 4, 5.
+  EXPECT_EQ(getExpectedMaxOfNormals(1), 0.0);
+  EXPECT_NEAR(getExpectedMaxOfNormals(2), 1.0 / std::sqrt(M_PI), 1e-9);
+  EXPECT_NEAR(getExpectedMaxOfNormals(3), 1.5 / std::sqrt(M_PI), 1e-9);
+  EXPECT_NEAR(getExpectedMaxOfNormals(4), 1.0293754, 1e-6);
+  EXPECT_NEAR(getExpectedMaxOfNormals(5), 1.1629645, 1e-6);
+  EXPECT_NEAR(getSinkExcess(4, 2.0), 2.0 * 1.0293754, 2e-6);
+}
+
+TEST(CollapseThresholdTest, Threshold) {
+  // P-Cast: 6.93 + ln S - 1.03 for e4m3, 4 sinks with N(0, 1) jitter.
+  EXPECT_NEAR(getCollapseThreshold(FloatFormat::F8E4M3FN, 1.0, 4, 1.0),
+              std::log(1024.0) - 1.0293754, 1e-6);
+  EXPECT_NEAR(getCollapseThreshold(FloatFormat::F8E4M3FN, 256.0, 4, 1.0),
+              std::log(1024.0 * 256.0) - 1.0293754, 1e-6);
+  EXPECT_NEAR(getCollapseThreshold(FloatFormat::F8E5M2, 1.0, 1, 0.0),
+              17.0 * std::log(2.0), 1e-12);
+  EXPECT_EQ(getSinkTileExposedKeys(4096, 64, 4), 60);
+  EXPECT_EQ(getSinkTileExposedKeys(4096, 64, 64), 0);
+  EXPECT_EQ(getSinkTileExposedKeys(4096, 64, 65), 63);
+  EXPECT_EQ(getSinkTileExposedKeys(40, 64, 4), 36);
+  EXPECT_EQ(checkSinkHint(8.0, 4, 1.0), "");
+  EXPECT_EQ(checkSinkHint(-1.0, 4, 1.0),
+            "sink strength must be finite and >= 0, got -1");
+  EXPECT_EQ(checkSinkHint(8.0, 0, 1.0),
+            "number of sinks must be in [1, 1000000], got 0");
+  EXPECT_EQ(checkSinkHint(8.0, 4, -0.5),
+            "sink jitter must be a finite standard deviation >= 0, got -0.5");
+}

@@ -45,6 +45,12 @@ double getSmallestSubnormal(FloatFormat format);
 /// Smallest positive normal: 2^-6 (e4m3), 2^-14 (e5m2 and f16), ...
 double getSmallestNormal(FloatFormat format);
 
+/// The largest positive value that rounds to 0 in `format` (round to
+/// nearest, ties to even): half the smallest subnormal, which ties to the
+/// even 0. 2^-10 (e4m3), 2^-17 (e5m2), 2^-25 (f16), 2^-134 (bf16), 2^-150
+/// (f32). Derived and checked with APFloat conversions.
+double getLargestFlushedToZero(FloatFormat format);
+
 /// The default P-Cast scale: the largest power of two S with 1 * S not above
 /// the max finite value of `format` (256 for e4m3, 32768 for e5m2).
 double getLargestPScale(FloatFormat format);

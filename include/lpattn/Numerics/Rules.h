@@ -89,6 +89,41 @@ std::string checkExactInF32(std::string_view what, double value);
 /// half an f32 ulp, 2^-24 relative); otherwise one sentence as above.
 std::string checkRoundsToF32(std::string_view what, double value);
 
+//===----------------------------------------------------------------------===//
+// P-Cast collapse threshold
+//===----------------------------------------------------------------------===//
+//
+// A non-sink P = exp(s - m) collapses when its cast rounds P * S to 0, i.e.
+// when P * S <= u, u = getLargestFlushedToZero(p) (2^-10 for e4m3). With the
+// running max set by a sink whose logit is Delta + delta_k above the N(0, 1)
+// non-sink logits, half of those collapse at the sink strength
+//   Delta_c = ln(1/u) + ln S - delta_k       (P-Cast; 6.93 + ln S - 1.03
+//                                             for e4m3, 4 sinks, jitter 1)
+// where delta_k = jitter * E[max of k standard normals].
+
+/// E[max of k i.i.d. N(0, 1)] for k >= 1 (0 for k = 1; 0.5642 for k = 2;
+/// 1.0294 for k = 4): the integral of x k phi(x) Phi(x)^(k-1) over x,
+/// by composite Simpson on [-12, 12] (error below 1e-9 for k <= 10^6).
+double getExpectedMaxOfNormals(int64_t k);
+
+/// delta_k: the expected excess of the largest of `numSinks` sink logits
+/// over the sink strength, with N(0, jitter^2) jitter on each.
+double getSinkExcess(int64_t numSinks, double jitter);
+
+/// ln(1/u) + ln S - delta_k for p type `p`, P scale `pScale`.
+double getCollapseThreshold(FloatFormat p, double pScale, int64_t numSinks,
+                            double jitter);
+
+/// The non-sink keys that still share a KV tile with a sink (in reverse
+/// order these are the only ones that can collapse): min(ceil(sinks / Bc)
+/// * Bc, Nk) - sinks.
+int64_t getSinkTileExposedKeys(int64_t numKeys, int64_t tileKV,
+                               int64_t numSinks);
+
+/// The sink hint: strength Delta finite and >= 0, 1 <= sinks <= 10^6,
+/// jitter finite and >= 0.
+std::string checkSinkHint(double strength, int64_t numSinks, double jitter);
+
 } // namespace lpattn
 
 #endif // LPATTN_NUMERICS_RULES_H

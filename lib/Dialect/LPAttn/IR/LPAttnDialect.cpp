@@ -97,6 +97,29 @@ LogicalResult LPAttnDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << name << "' is only valid on a module";
     return success();
   }
+  if (name == SinkStrengthAttrHelper::getNameStr() ||
+      name == SinkJitterAttrHelper::getNameStr() ||
+      name == SinkCountAttrHelper::getNameStr()) {
+    bool isCount = name == SinkCountAttrHelper::getNameStr();
+    auto number = dyn_cast<FloatAttr>(value);
+    auto count = dyn_cast<IntegerAttr>(value);
+    if (isCount ? !count || !count.getType().isInteger(64)
+                : !number || !number.getType().isF64())
+      return wrongKind(isCount ? "an i64 integer attribute"
+                               : "an f64 float attribute");
+    if (!isa<AttentionOp>(op))
+      return op->emitError() << "'" << name
+                             << "' is only valid on an lpattn.attention";
+    // Each hint alone against the rule (the others at valid stand-ins).
+    std::string problem =
+        name == SinkStrengthAttrHelper::getNameStr()
+            ? checkSinkHint(number.getValueAsDouble(), 1, 0.0)
+        : isCount ? checkSinkHint(0.0, count.getInt(), 0.0)
+                  : checkSinkHint(0.0, 1, number.getValueAsDouble());
+    if (!problem.empty())
+      return op->emitError() << "'" << name << "': " << problem;
+    return success();
+  }
   return op->emitError() << "unknown lpattn attribute '" << name << "'";
 }
 

@@ -49,7 +49,14 @@ def LPAttn_Dialect : Dialect {
     "::mlir::FloatAttr":$tol,
     // On a module lowered for a GPU: the kernel half of its launch
     // descriptor (lpattn-tile-to-sm90, docs/launch-descriptor.md).
-    "::mlir::DictionaryAttr":$launch
+    "::mlir::DictionaryAttr":$launch,
+    // Hints on a graph-level lpattn.attention for lpattn-predict-collapse
+    // (P-Cast): the sink strength Delta (f64), the number of sink keys at
+    // the start of the sequence (i64) and the stddev of their logit jitter
+    // (f64).
+    "::mlir::FloatAttr":$sink_strength,
+    "::mlir::IntegerAttr":$sink_count,
+    "::mlir::FloatAttr":$sink_jitter
   );
   let hasOperationAttrVerify = 1;
 }

@@ -192,6 +192,48 @@ def LPAttnCountCollapse
   ];
 }
 
+def LPAttnPredictCollapse
+    : Pass<"lpattn-predict-collapse", "::mlir::func::FuncOp"> {
+  let summary = "Predict P-Cast's sink-induced P-collapse threshold per attention";
+  let description = [{
+    Analysis only (the IR is unchanged). For every graph-level
+    `lpattn.attention`, from its p type, `p_scale` S, `kv_order` and KV tile
+    size Bc, computes P-Cast's collapse threshold on the sink strength
+
+      Delta_c = ln(1/u) + ln S - delta_k
+
+    u: the largest P that the cast to the p type rounds to 0 (2^-10 for
+    f8E4M3FN, 2^-17 for f8E5M2, 2^-25 for f16, 2^-134 for bf16; derived from
+    the format with APFloat, Numerics/Formats.h); delta_k = jitter *
+    E[max of k N(0, 1)], the expected excess of the largest of k sink logits
+    over Delta (1.03 for 4 sinks with jitter 1; Numerics/Rules.h). At
+    Delta = Delta_c half of the non-sink P flush to 0 in forward KV order.
+
+    Always emits a remark with Delta_c and its terms. When a sink strength
+    is known (the op's `lpattn.sink_strength`, else the `sink-strength`
+    option) and exceeds Delta_c, emits a warning naming the fix: the
+    largest safe P scale of the p type (256 for f8E4M3FN) and reverse KV
+    order (`lpattn-robust-fp8`), and the share of non-sink keys still
+    exposed in reverse order: those in the sink's own KV tile,
+    min(ceil(k / Bc) Bc, Nk) - k of the Nk - k non-sink keys.
+
+    The number of sinks and their jitter come from `lpattn.sink_count` and
+    `lpattn.sink_jitter` on the op, else from the options.
+  }];
+  let options = [
+    Option<"sinkStrength", "sink-strength", "double", "-1.0",
+           "Sink strength Delta for ops without lpattn.sink_strength "
+           "(-1: none, only the threshold remark)">,
+    Option<"sinks", "sinks", "int64_t", "4",
+           "Number of sink keys k for ops without lpattn.sink_count">,
+    Option<"jitter", "jitter", "double", "1.0",
+           "Stddev of the sink logit jitter for ops without "
+           "lpattn.sink_jitter">,
+    Option<"tileKV", "tile-kv", "int64_t", "::lpattn::kDefaultTileKV",
+           "Key/value tile size Bc when the op has no `tiles` (as lpattn-tile)">,
+  ];
+}
+
 def LPAttnExpandFloatCasts
     : Pass<"lpattn-expand-float-casts", "::mlir::ModuleOp"> {
   let summary = "Expand low-precision float casts into integer bit arithmetic";
