@@ -432,11 +432,6 @@ public:
 
   static bool isScalar(Type type) { return type.isIntOrIndexOrFloat(); }
 
-  Value scalar(Value v) {
-    Value mapped = scalars.lookupOrNull(v);
-    return mapped;
-  }
-
   Fragment &fragment(Value v) { return fragments[v]; }
 
   /// Clones a scalar op (all operands mapped scalars).
@@ -859,9 +854,16 @@ public:
     return success();
   }
 
-  /// Evaluates the ops of `block` in order, up to (not including) `stopAt`.
-  LogicalResult run(Block &block, Operation *stopAt = nullptr) {
+  /// Evaluates the ops of `block` in order, after `startAfter` (from the
+  /// first op when null) up to (not including) `stopAt`.
+  LogicalResult run(Block &block, Operation *stopAt = nullptr,
+                    Operation *startAfter = nullptr) {
+    bool started = startAfter == nullptr;
     for (Operation &op : block) {
+      if (!started) {
+        started = &op == startAfter;
+        continue;
+      }
       if (&op == stopAt)
         break;
       if (op.hasTrait<OpTrait::IsTerminator>())
@@ -1456,7 +1458,10 @@ public:
         in.fragments[t.kvLoop.getResult(index)] = f;
       }
       Operation *terminator = t.forall.getBody()->getTerminator();
-      if (failed(runAfter(in, t.kvLoop)) | !check(in))
+      // The query tile's ops after the KV loop (normalize, ...).
+      if (failed(in.run(*t.forall.getBody(), /*stopAt=*/nullptr,
+                        /*startAfter=*/t.kvLoop)) |
+          !check(in))
         return failure();
       if (failed(store(in, cast<scf::InParallelOp>(terminator), qTile)))
         return failure();
@@ -1464,36 +1469,6 @@ public:
     b.setInsertionPointToEnd(entry);
     LLVM::ReturnOp::create(b, loc, ValueRange{});
     return success();
-  }
-
-  LogicalResult runAfter(TileInterpreter &in, scf::ForOp loop) {
-    Operation *next = loop->getNextNode();
-    for (Operation *op = next; op && !op->hasTrait<OpTrait::IsTerminator>();
-         op = op->getNextNode()) {
-      if (failed(runOne(in, op)))
-        return failure();
-    }
-    return success();
-  }
-
-  LogicalResult runOne(TileInterpreter &in, Operation *op) {
-    bool allScalar =
-        llvm::all_of(op->getResultTypes(), TileInterpreter::isScalar) &&
-        op->getNumRegions() == 0 && op->getNumResults() > 0;
-    if (allScalar)
-      return in.cloneScalar(op);
-    return TypeSwitch<Operation *, LogicalResult>(op)
-        .Case([&](tensor::EmptyOp e) {
-          in.fragments[e.getResult()] = Fragment();
-          return success();
-        })
-        .Case([&](linalg::FillOp fill) { return in.fill(fill); })
-        .Case([&](linalg::GenericOp g) { return in.generic(g); })
-        .Case([&](tensor::ExtractSliceOp s) { return in.extractSlice(s); })
-        .Default([&](Operation *other) {
-          return in.fail(other, "is not supported after the KV loop by the "
-                                "sm_90a lowering");
-        });
   }
 
   /// The output tile: each thread stores its values of rows < Nq.
