@@ -17,6 +17,9 @@
 #      with --copy-to, for `lpattn-check-casts --p-dump DIR` on the CPU
 #      machine;
 #   4. runs the P-Cast sink sweep: MSE and collapse within 5 % of the CPU's;
+#   4a. runs two cases through the Python package (lpattn.GPUArtifact on torch
+#      CUDA tensors, scripts/gpu_python_check.py): O must be lpattn-gpu-run's
+#      bit for bit (skipped where python3 has no torch with CUDA);
 #   5. runs compute-sanitizer (memcheck, racecheck) on the smallest case;
 #   6. runs the speed benchmark (bench/gpu_speed.py: lpattn vs PyTorch SDPA
 #      flash and cuDNN);
@@ -104,7 +107,9 @@ else
         runtime/tools/HostFormats.cpp runtime/tools/GpuCheck.cpp \
         runtime/tools/lpattn-gpu-run.cpp -ldl -o build-rt/lpattn-gpu-run &&
       timeout 120 "$cxx" "${flags[@]}" "${lib[@]}" runtime/tools/lpattn-rt-info.cpp \
-        -ldl -o build-rt/lpattn-rt-info
+        -ldl -o build-rt/lpattn-rt-info &&
+      timeout 120 "$cxx" "${flags[@]}" -shared -fPIC "${lib[@]}" -ldl \
+        -o build-rt/liblpattn_rt.so
     } >"$work/build.log" 2>&1 ||
       { tail -30 "$work/build.log" >&2; die "the runtime did not build with $cxx (log: $work/build.log)"; }
   fi
@@ -188,6 +193,36 @@ while IFS=$'\t' read -r kind name artifact dir; do
     fi
   fi
 done <"$work/plan.tsv"
+
+#===-------------------------------------------------------------------===#
+# 4a. The Python path: lpattn.GPUArtifact (the runtime, no C API) on torch
+#     CUDA tensors must give lpattn-gpu-run's O bit for bit, on two cases.
+#===-------------------------------------------------------------------===#
+if python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
+  rt_lib=$bindir/liblpattn_rt.so
+  while IFS=$'\t' read -r kind name artifact dir; do
+    case $name in m-d128-e4m3-robust|x-d128-e4m3-robust-gqa-descale) ;; *) continue ;; esac
+    [ -z "$only" ] || grep -qE -- "$only" <<<"$name" || continue
+    [ "$artifact" != - ] || continue
+    if [ "$(left)" -lt 120 ]; then
+      record python "$name" "NOT RUN" "out of time"
+      continue
+    fi
+    log=$work/python-$name.txt
+    { [ -f "$rt_lib" ] && export LPATTN_RUNTIME_LIBRARY=$rt_lib
+      timeout 120 python3 scripts/gpu_python_check.py "$cases/$artifact" \
+        "$cases/$dir" --gpu-run "$gpu_run" --work "$work/python/$name"
+    } >"$log" 2>&1
+    case $? in
+      0) record python "$name" PASS "$(tail -1 "$log" | sed 's/.*: PASS: //')" ;;
+      2) record python "$name" FAIL "$(tail -1 "$log")" ;;
+      *) record python "$name" ERROR "$(tail -1 "$log")" ;;
+    esac
+    printf '  %-45s %s\n' "python $name" "$(tail -1 "$status" | cut -f3)"
+  done <"$work/plan.tsv"
+else
+  record python - SKIPPED "no torch with a CUDA device in python3"
+fi
 
 #===-------------------------------------------------------------------===#
 # 5. compute-sanitizer on the smallest case.

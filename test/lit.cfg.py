@@ -27,7 +27,8 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.lpattn_tools_dir, config.llvm_tools_dir]
 tools = ["lpattn-opt", "lpattn-compile", "lpattn-run", "lpattn-rt-info",
-         "lpattn-gpu-run", "lpattn-check-casts", "lpattn-capi-test"]
+         "lpattn-gpu-run", "lpattn-check-casts", "lpattn-capi-test",
+         "lpattn-capi-gpu-test"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # The fuzz smoke test runs the driver on the tools in this build.

@@ -6,8 +6,8 @@
 // output is written as float (values of the op's `out` type, widened).
 // Buffers are dense row-major (C order) with the shapes of the op's operands
 // (lpattnCPUAttentionGetRank / GetDim); the calling convention is
-// lpattn/Numerics/KernelABI.h. There is no GPU entry point yet: lpattn has no
-// GPU lowering (the GPU runtime, runtime/, has its own C API, lpattnRt*).
+// lpattn/Numerics/KernelABI.h. The GPU entry points (an sm_90a artifact,
+// run on device pointers) are in lpattn-c/GPU.h.
 //
 // Errors: a call that fails returns a null handle or a failed
 // MlirLogicalResult and leaves its message in lpattnGetLastError(), which

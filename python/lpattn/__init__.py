@@ -1,9 +1,16 @@
 """lpattn: numerically robust low-precision attention, from Python.
 
-ctypes bindings of lpattn's C API (``libLPAttnCAPI.so``, include/lpattn-c/):
-no compiled extension, so nothing to build beyond the CMake project.
+ctypes bindings of lpattn's C API (``libLPAttnCAPI.so``, include/lpattn-c/)
+and of its GPU runtime (``liblpattn_rt.so``, runtime/): no compiled
+extension, so nothing to build beyond the CMake project.
 
-The library is looked for, in this order:
+Compiling (``attention`` on numpy arrays, ``compile``, ``compile_gpu``)
+needs ``libLPAttnCAPI.so`` (linked against MLIR); running a compiled GPU
+artifact (``GPUArtifact.load(...)(q, k, v)`` on torch CUDA tensors) needs
+only the MLIR-free ``liblpattn_rt.so``, so that a GPU machine without LLVM
+runs artifacts compiled elsewhere. Each library is loaded when first needed;
+``import lpattn`` needs neither (nor torch). The C API library is looked
+for, in this order:
 
 1. ``$LPATTN_CAPI_LIBRARY`` (the path of the library file; if set, it must
    exist: no fallback);
@@ -13,7 +20,10 @@ The library is looked for, in this order:
    then ``/usr/local`` (``cmake --install`` with that prefix);
 4. the dynamic loader's own search (``LD_LIBRARY_PATH``, ldconfig's cache).
 
-If none loads, importing lpattn raises ``LPAttnLibraryNotFound`` (an
+The runtime likewise: ``$LPATTN_RUNTIME_LIBRARY``, then a source checkout's
+``build/lib/liblpattn_rt.so`` and ``build-rt/liblpattn_rt.so`` (what
+scripts/gpu-check.sh builds), then the prefixes, then the loader's search.
+If none loads, the call that needed it raises ``LPAttnLibraryNotFound`` (an
 ``ImportError``) naming the places tried.
 
 Usage::
@@ -21,6 +31,9 @@ Usage::
     import lpattn
     o = lpattn.attention(q, k, v, policy="fp8", p_scale=256.0, causal=True)
     a = lpattn.compile(mlir_text)   # an Attention; a(q, k, v) runs it
+    g = lpattn.compile_gpu(mlir_text)  # a GPUArtifact (sm_90a), no GPU needed
+    g.save("out")                      # out/attn.{cubin,json,ptx,ptxas.log}
+    o = lpattn.GPUArtifact.load("out")(q8, k8, v8)  # torch CUDA tensors
 """
 
 import collections
@@ -33,6 +46,7 @@ import numpy as np
 
 __all__ = [
     "Attention",
+    "GPUArtifact",
     "CacheInfo",
     "LPAttnError",
     "LPAttnLibraryNotFound",
@@ -42,7 +56,9 @@ __all__ = [
     "cache_clear",
     "cache_info",
     "compile",
+    "compile_gpu",
     "library_path",
+    "runtime_library_path",
 ]
 
 _LIB_NAME = "libLPAttnCAPI.so"
@@ -56,27 +72,27 @@ class LPAttnLibraryNotFound(ImportError):
     """libLPAttnCAPI.so could not be found or loaded."""
 
 
-# --- Loading the library ---------------------------------------------------
+# --- Loading the libraries ------------------------------------------------
 
 
-def _candidates():
-    env = os.environ.get("LPATTN_CAPI_LIBRARY")
+def _candidates(lib_name, env_var, build_dirs):
+    env = os.environ.get(env_var)
     if env:
         return [env], True
     paths = []
     # A source checkout: <repo>/python/lpattn, <repo>/python/pyproject.toml.
     pkg_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if os.path.exists(os.path.join(pkg_root, "pyproject.toml")):
-        paths.append(os.path.join(os.path.dirname(pkg_root), "build", "lib",
-                                  _LIB_NAME))
+        repo = os.path.dirname(pkg_root)
+        paths += [os.path.join(repo, d, lib_name) for d in build_dirs]
     for prefix in dict.fromkeys((sys.prefix, sys.base_prefix, "/usr/local")):
-        paths.append(os.path.join(prefix, "lib", _LIB_NAME))
-    paths.append(_LIB_NAME)  # the dynamic loader's search
+        paths.append(os.path.join(prefix, "lib", lib_name))
+    paths.append(lib_name)  # the dynamic loader's search
     return paths, False
 
 
-def _load():
-    paths, from_env = _candidates()
+def _load(lib_name, env_var, build_dirs, purpose):
+    paths, from_env = _candidates(lib_name, env_var, build_dirs)
     tried = []
     for path in paths:
         if os.sep in path and not os.path.exists(path):
@@ -86,12 +102,13 @@ def _load():
             return ctypes.CDLL(path), path
         except OSError as e:
             tried.append(f"{path} ({e})")
-    hint = ("LPATTN_CAPI_LIBRARY is set but does not name a loadable library"
+    hint = (f"{env_var} is set but does not name a loadable library"
             if from_env else
-            "build the CMake project (bash scripts/build.sh) or set "
-            "LPATTN_CAPI_LIBRARY to the path of " + _LIB_NAME)
+            f"build the CMake project (bash scripts/build.sh) or set "
+            f"{env_var} to the path of {lib_name}")
     raise LPAttnLibraryNotFound(
-        f"lpattn: cannot load {_LIB_NAME}: {hint}; tried: " + "; ".join(tried))
+        f"lpattn: cannot load {lib_name} ({purpose}): {hint}; tried: "
+        + "; ".join(tried))
 
 
 class _StringRef(ctypes.Structure):
@@ -111,9 +128,19 @@ class _CompileOptions(ctypes.Structure):
                 ("optLevel", ctypes.c_uint)]
 
 
-_lib, _lib_path = _load()
+class _BytesRef(ctypes.Structure):
+    """MlirStringRef of binary data (a c_char_p field stops at a NUL)."""
+    _fields_ = [("data", ctypes.c_void_p), ("length", ctypes.c_size_t)]
+
+
+class _GPUCompileOptions(ctypes.Structure):
+    _fields_ = [("tileQ", ctypes.c_int64), ("tileKV", ctypes.c_int64),
+                ("stages", ctypes.c_int64), ("chip", ctypes.c_char_p),
+                ("ptxas", ctypes.c_char_p)]
+
+
 _fp = ctypes.POINTER(ctypes.c_float)
-for _name, _res, _args in [
+_CAPI_FUNCTIONS = [
     ("lpattnCPUCompileOptionsGetDefault", _CompileOptions, []),
     ("lpattnCPUAttentionCompile", _Handle,
      [_StringRef, ctypes.POINTER(_CompileOptions)]),
@@ -129,19 +156,48 @@ for _name, _res, _args in [
      [_Handle, _fp, _fp, _fp, _fp, _fp, _fp]),
     ("lpattnCPUAttentionDestroy", None, [_Handle]),
     ("lpattnGetLastError", ctypes.c_char_p, []),
-]:
-    _f = getattr(_lib, _name)
-    _f.restype = _res
-    _f.argtypes = _args
+    # The GPU half (lpattn-c/GPU.h): compile only; runs go through the
+    # runtime (lpattn/gpu.py), which needs no MLIR.
+    ("lpattnGPUCompileOptionsGetDefault", _GPUCompileOptions, []),
+    ("lpattnGPUArtifactCompile", _Handle,
+     [_StringRef, ctypes.POINTER(_GPUCompileOptions)]),
+    ("lpattnGPUArtifactGetCubin", _BytesRef, [_Handle]),
+    ("lpattnGPUArtifactGetPTX", _BytesRef, [_Handle]),
+    ("lpattnGPUArtifactGetPtxasLog", _BytesRef, [_Handle]),
+    ("lpattnGPUArtifactGetDescriptor", _BytesRef, [_Handle]),
+    ("lpattnGPUArtifactDestroy", None, [_Handle]),
+]
+
+_lib = None
+_lib_path = None
+_lib_lock = threading.Lock()
+
+
+def _capi():
+    """libLPAttnCAPI.so, loaded (and its functions declared) on first use."""
+    global _lib, _lib_path
+    with _lib_lock:
+        if _lib is not None:
+            return _lib
+        lib, path = _load(_LIB_NAME, "LPATTN_CAPI_LIBRARY", ["build/lib"],
+                          "the C API, needed to compile; running a saved "
+                          "GPU artifact does not need it")
+        for name, res, args in _CAPI_FUNCTIONS:
+            f = getattr(lib, name)
+            f.restype = res
+            f.argtypes = args
+        _lib, _lib_path = lib, path
+        return lib
 
 
 def library_path():
-    """The path libLPAttnCAPI.so was loaded from."""
+    """The path libLPAttnCAPI.so was loaded from (loading it if needed)."""
+    _capi()
     return _lib_path
 
 
 def _last_error():
-    msg = _lib.lpattnGetLastError()
+    msg = _capi().lpattnGetLastError()
     return msg.decode("utf-8", "replace") if msg else ""
 
 
@@ -164,29 +220,30 @@ class Attention:
     def __init__(self, mlir_text, tile_q=0, tile_kv=0, opt_level=3):
         data = mlir_text.encode("utf-8") if isinstance(mlir_text, str) \
             else bytes(mlir_text)
-        opts = _lib.lpattnCPUCompileOptionsGetDefault()
+        lib = _capi()
+        opts = lib.lpattnCPUCompileOptionsGetDefault()
         if tile_q:
             opts.tileQ = tile_q
         if tile_kv:
             opts.tileKV = tile_kv
         opts.optLevel = opt_level
-        handle = _lib.lpattnCPUAttentionCompile(
+        handle = lib.lpattnCPUAttentionCompile(
             _StringRef(data, len(data)), ctypes.byref(opts))
         if not handle.ptr:
             raise LPAttnError(_last_error() or "lpattn: compile failed")
         self._handle = handle
-        self.has_mask = bool(_lib.lpattnCPUAttentionHasMask(handle))
-        self.has_descales = bool(_lib.lpattnCPUAttentionHasDescales(handle))
+        self.has_mask = bool(lib.lpattnCPUAttentionHasMask(handle))
+        self.has_descales = bool(lib.lpattnCPUAttentionHasDescales(handle))
         # Per (batch, KV head): descale is then a (3, B, Hkv) array.
         self.per_head_descales = bool(
-            _lib.lpattnCPUAttentionHasPerHeadDescales(handle))
+            lib.lpattnCPUAttentionHasPerHeadDescales(handle))
         self.shapes = {}
         for t, name in _TENSOR_NAMES.items():
-            rank = _lib.lpattnCPUAttentionGetRank(handle, t)
+            rank = lib.lpattnCPUAttentionGetRank(handle, t)
             if rank < 0:
                 continue
             self.shapes[name] = tuple(
-                int(_lib.lpattnCPUAttentionGetDim(handle, t, i))
+                int(lib.lpattnCPUAttentionGetDim(handle, t, i))
                 for i in range(rank))
         self._lock = threading.Lock()
 
@@ -197,7 +254,7 @@ class Attention:
     def close(self):
         handle = getattr(self, "_handle", None)
         if handle is not None and handle.ptr:
-            _lib.lpattnCPUAttentionDestroy(handle)
+            _lib.lpattnCPUAttentionDestroy(handle)  # loaded: it compiled
         self._handle = None
 
     def __del__(self):
@@ -254,7 +311,7 @@ class Attention:
             return None if a is None else a.ctypes.data_as(_fp)
 
         with self._lock:
-            res = _lib.lpattnCPUAttentionRun(self._handle, ptr(q), ptr(k),
+            res = _capi().lpattnCPUAttentionRun(self._handle, ptr(q), ptr(k),
                                              ptr(v), ptr(mask), ptr(ds),
                                              ptr(out))
             if not res.value:
@@ -407,10 +464,33 @@ def cache_clear():
         a.close()
 
 
+def _cached(key, build):
+    """The cache's entry for `key`, built (compiled) by `build` on a miss."""
+    with _cache_lock:
+        compiled = _cache.get(key)
+        if compiled is not None:
+            _stats["hits"] += 1
+        else:
+            _stats["misses"] += 1
+    if compiled is None:
+        compiled = build()
+        with _cache_lock:
+            _stats["compiles"] += 1
+            compiled = _cache.setdefault(key, compiled)
+    return compiled
+
+
+def _is_torch_tensor(x):
+    # Without importing torch: a torch tensor means torch is imported.
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
+
+
 def attention(q, k, v, *, policy="fp8", p_scale=None, kv_order="reverse",
               softmax="standard", causal=False, mask=None, descale=None,
               scale=None, tiles=None):
-    """softmax(scale * Q K^T + mask) V with lpattn's numerics, on the CPU.
+    """softmax(scale * Q K^T + mask) V with lpattn's numerics, on the CPU
+    (numpy inputs) or the GPU (torch CUDA tensors: see below).
 
     q [B, Hq, Nq, D], k [B, Hkv, Nk, D], v [B, Hkv, Nk, Dv] (numpy arrays or
     anything np.asarray takes; Hq a multiple of Hkv); mask an additive
@@ -422,7 +502,23 @@ def attention(q, k, v, *, policy="fp8", p_scale=None, kv_order="reverse",
     and `p_scale` to the op's default (1). Returns the float32 [B, Hq, Nq, Dv]
     result. The compiled attention is cached by shapes, policy and
     attributes (cache_info()).
+
+    With torch CUDA tensors it runs lpattn's sm_90a kernel (H100/H200),
+    compiled once per problem (cached with the same key plus the chip) and
+    launched on the tensors' device, on its current stream: q and k of the
+    policy's qk type, v of its v type (torch.float8_e4m3fn for f8E4M3FN,
+    torch.float8_e5m2 for f8E5M2: the kernel takes FP8 only), contiguous;
+    mask a float32 CUDA tensor; descale three Python floats (per tensor), or
+    three float32 CUDA tensors [B, Hkv] or one (3, B, Hkv) (per batch and KV
+    head). Returns a CUDA tensor [B, Hq, Nq, Dv] of the policy's out type
+    (torch.bfloat16 for "fp8"), asynchronously (lpattn.gpu.torch_attention).
     """
+    if _is_torch_tensor(q):
+        from . import gpu
+        return gpu.torch_attention(
+            q, k, v, policy=policy, p_scale=p_scale, kv_order=kv_order,
+            softmax=softmax, causal=causal, mask=mask, descale=descale,
+            scale=scale, tiles=tiles)
     q = np.ascontiguousarray(q, dtype=np.float32)
     k = np.ascontiguousarray(k, dtype=np.float32)
     v = np.ascontiguousarray(v, dtype=np.float32)
@@ -441,21 +537,12 @@ def attention(q, k, v, *, policy="fp8", p_scale=None, kv_order="reverse",
            None if p_scale is None else float(p_scale), kv_order, softmax,
            bool(causal), None if scale is None else float(scale),
            None if tiles is None else tuple(int(t) for t in tiles))
-    with _cache_lock:
-        compiled = _cache.get(key)
-        if compiled is not None:
-            _stats["hits"] += 1
-        else:
-            _stats["misses"] += 1
-    if compiled is None:
-        text = attention_mlir(q.shape, k.shape, v.shape, policy=p,
-                              p_scale=p_scale, kv_order=kv_order,
-                              softmax=softmax, causal=causal,
-                              mask_shape=mask_shape,
-                              descale=descale_form, scale=scale,
-                              tiles=tiles)
-        compiled = Attention(text)
-        with _cache_lock:
-            _stats["compiles"] += 1
-            compiled = _cache.setdefault(key, compiled)
+    compiled = _cached(key, lambda: Attention(attention_mlir(
+        q.shape, k.shape, v.shape, policy=p, p_scale=p_scale,
+        kv_order=kv_order, softmax=softmax, causal=causal,
+        mask_shape=mask_shape, descale=descale_form, scale=scale,
+        tiles=tiles)))
     return compiled(q, k, v, mask=mask, descale=descale)
+
+
+from .gpu import GPUArtifact, compile_gpu, runtime_library_path  # noqa: E402

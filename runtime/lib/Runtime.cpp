@@ -14,6 +14,7 @@
 
 #include "CudaDriverTypes.h"
 #include "Descriptor.h"
+#include "lpattn/Numerics/KernelABI.h"
 
 #include <dlfcn.h>
 
@@ -28,6 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
+using namespace lpattn;
 using namespace lpattn::rt;
 using namespace lpattn::rt::cu;
 
@@ -330,6 +332,60 @@ struct lpattnRtEvent_ {
   CUevent event = nullptr;
 };
 
+namespace {
+/// The device half of loading an artifact whose descriptor and cubin passed
+/// the driver-free checks: arch and shared memory against the current
+/// device, cuModuleLoadData, cuModuleGetFunction, the shared memory opt-in.
+lpattnRtStatus loadOnDevice(std::unique_ptr<lpattnRtArtifact_> a,
+                            const std::vector<char> &cubin,
+                            const std::string &cubinName,
+                            lpattnRtArtifact *artifact) {
+  std::string error;
+  LPATTN_RT_TRY(ensureContext(a->device));
+  int major = 0, minor = 0, smem = 0;
+  LPATTN_RT_TRY(lpattnRtDeviceArch(a->device, &major, &minor));
+  if (!checkArch(a->desc, major, minor, error))
+    return fail(LPATTN_RT_ERROR_UNSUPPORTED_ARCH, error);
+  LPATTN_RT_TRY(lpattnRtDeviceMaxSharedMemory(a->device, &smem));
+  if (!checkSharedMemory(a->desc, smem, error))
+    return fail(LPATTN_RT_ERROR_SHARED_MEMORY, error);
+  lpattnRtStatus s = call<PFN_cuModuleLoadData>(
+      "cuModuleLoadData", LPATTN_RT_ERROR_INVALID_CUBIN, &a->module,
+      static_cast<const void *>(cubin.data()));
+  if (s != LPATTN_RT_SUCCESS)
+    return fail(s, cubinName + ": " + lastError);
+  auto unload = [&]() {
+    std::string saved = lastError;
+    (void)call<PFN_cuModuleUnload>("cuModuleUnload", LPATTN_RT_ERROR_DRIVER,
+                                   a->module);
+    lastError = saved;
+  };
+  s = call<PFN_cuModuleGetFunction>(
+      "cuModuleGetFunction", LPATTN_RT_ERROR_INVALID_DESCRIPTOR, &a->function,
+      a->module, a->desc.kernel.c_str());
+  if (s != LPATTN_RT_SUCCESS) {
+    std::string message = "cubin " + cubinName + " has no kernel \"" +
+                          a->desc.kernel +
+                          "\" (descriptor and cubin mismatch): " + lastError;
+    unload();
+    return fail(s, message);
+  }
+  // Above 48 KiB a kernel must opt in to its dynamic shared memory.
+  if (a->desc.dynamicSharedBytes > 0) {
+    s = call<PFN_cuFuncSetAttribute>(
+        "cuFuncSetAttribute", LPATTN_RT_ERROR_SHARED_MEMORY, a->function,
+        CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+        static_cast<int>(a->desc.dynamicSharedBytes));
+    if (s != LPATTN_RT_SUCCESS) {
+      unload();
+      return s;
+    }
+  }
+  *artifact = a.release();
+  return LPATTN_RT_SUCCESS;
+}
+} // namespace
+
 //===----------------------------------------------------------------------===//
 // C API
 //===----------------------------------------------------------------------===//
@@ -545,48 +601,32 @@ lpattnRtStatus lpattnRtLoadArtifact(const char *descriptorPath,
     if (!readCubin(a->desc.cubinPath, cubin, error) ||
         !checkCubinArch(a->desc, cubin, error))
       return fail(LPATTN_RT_ERROR_INVALID_CUBIN, error);
-    LPATTN_RT_TRY(ensureContext(a->device));
-    int major = 0, minor = 0, smem = 0;
-    LPATTN_RT_TRY(lpattnRtDeviceArch(a->device, &major, &minor));
-    if (!checkArch(a->desc, major, minor, error))
-      return fail(LPATTN_RT_ERROR_UNSUPPORTED_ARCH, error);
-    LPATTN_RT_TRY(lpattnRtDeviceMaxSharedMemory(a->device, &smem));
-    if (!checkSharedMemory(a->desc, smem, error))
-      return fail(LPATTN_RT_ERROR_SHARED_MEMORY, error);
-    lpattnRtStatus s = call<PFN_cuModuleLoadData>(
-        "cuModuleLoadData", LPATTN_RT_ERROR_INVALID_CUBIN, &a->module,
-        static_cast<const void *>(cubin.data()));
-    if (s != LPATTN_RT_SUCCESS)
-      return fail(s, a->desc.cubinPath + ": " + lastError);
-    auto unload = [&]() {
-      std::string saved = lastError;
-      (void)call<PFN_cuModuleUnload>("cuModuleUnload", LPATTN_RT_ERROR_DRIVER,
-                                     a->module);
-      lastError = saved;
-    };
-    s = call<PFN_cuModuleGetFunction>(
-        "cuModuleGetFunction", LPATTN_RT_ERROR_INVALID_DESCRIPTOR,
-        &a->function, a->module, a->desc.kernel.c_str());
-    if (s != LPATTN_RT_SUCCESS) {
-      std::string message = "cubin " + a->desc.cubinPath +
-                            " has no kernel \"" + a->desc.kernel +
-                            "\" (descriptor and cubin mismatch): " + lastError;
-      unload();
-      return fail(s, message);
-    }
-    // Above 48 KiB a kernel must opt in to its dynamic shared memory.
-    if (a->desc.dynamicSharedBytes > 0) {
-      s = call<PFN_cuFuncSetAttribute>(
-          "cuFuncSetAttribute", LPATTN_RT_ERROR_SHARED_MEMORY, a->function,
-          CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-          static_cast<int>(a->desc.dynamicSharedBytes));
-      if (s != LPATTN_RT_SUCCESS) {
-        unload();
-        return s;
-      }
-    }
-    *artifact = a.release();
-    return LPATTN_RT_SUCCESS;
+    std::string cubinPath = a->desc.cubinPath;
+    return loadOnDevice(std::move(a), cubin, cubinPath, artifact);
+  });
+}
+
+lpattnRtStatus lpattnRtLoadArtifactData(const char *descriptorJson,
+                                        size_t descriptorSize,
+                                        const void *cubin, size_t cubinSize,
+                                        lpattnRtArtifact *artifact) {
+  return guard([&]() -> lpattnRtStatus {
+    if (!descriptorJson || !cubin || !artifact)
+      return fail(LPATTN_RT_ERROR_INVALID_ARGUMENT,
+                  "descriptorJson, cubin or artifact is null");
+    *artifact = nullptr;
+    auto a = std::make_unique<lpattnRtArtifact_>();
+    std::string error;
+    if (!parseDescriptor(std::string_view(descriptorJson, descriptorSize), "",
+                         a->desc, error))
+      return fail(LPATTN_RT_ERROR_INVALID_DESCRIPTOR, error);
+    const char *bytes = static_cast<const char *>(cubin);
+    std::vector<char> image(bytes, bytes + cubinSize);
+    const std::string name = "the in-memory cubin";
+    if (!checkCubinImage(image, name, error) ||
+        !checkCubinArch(a->desc, image, error))
+      return fail(LPATTN_RT_ERROR_INVALID_CUBIN, error);
+    return loadOnDevice(std::move(a), image, name, artifact);
   });
 }
 
@@ -792,6 +832,56 @@ lpattnRtStatus lpattnRtLaunch(lpattnRtArtifact artifact,
     return call<PFN_cuLaunchKernelEx>(
         "cuLaunchKernelEx", LPATTN_RT_ERROR_DRIVER, &config,
         artifact->function, kernelParams.data(), static_cast<void **>(nullptr));
+  });
+}
+
+lpattnRtStatus lpattnRtLaunchAttention(lpattnRtArtifact artifact,
+                                       const lpattnRtAttentionArgs *args,
+                                       lpattnRtStream stream) {
+  return guard([&]() -> lpattnRtStatus {
+    if (!artifact || !args)
+      return fail(LPATTN_RT_ERROR_INVALID_ARGUMENT, "artifact or args is null");
+    const LaunchDescriptor &d = artifact->desc;
+    if (d.debugP || d.countsCollapse)
+      return fail(LPATTN_RT_ERROR_ARGUMENT_MISMATCH,
+                  "kernel " + d.kernel +
+                      " takes more than the attention's tensors (" +
+                      (d.debugP ? "a debug P dump" : "stats") +
+                      "): launch it with lpattnRtLaunch");
+    if (!d.hasMask && args->mask)
+      return fail(LPATTN_RT_ERROR_ARGUMENT_MISMATCH,
+                  "kernel " + d.kernel + " takes no mask, but mask is set");
+    // The arguments in the descriptor's order; lpattnRtLaunch checks the
+    // rest (a null device pointer names its role).
+    std::vector<lpattnRtArg> launchArgs(d.params.size());
+    const std::pair<KernelArg, lpattnRtDevicePtr> tensors[] = {
+        {KernelArg::Query, args->q},
+        {KernelArg::Key, args->k},
+        {KernelArg::Value, args->v},
+        {KernelArg::Mask, args->mask},
+        {KernelArg::QueryDescale, args->descalePtrs[0]},
+        {KernelArg::KeyDescale, args->descalePtrs[1]},
+        {KernelArg::ValueDescale, args->descalePtrs[2]}};
+    for (size_t i = 0; i < d.params.size(); ++i) {
+      const Param &p = d.params[i];
+      lpattnRtArg &a = launchArgs[i];
+      a.role = p.role.c_str();
+      if (p.role == "o")
+        a.ptr = args->o;
+      for (const auto &[arg, ptr] : tensors) {
+        if (p.role != getKernelArgName(arg))
+          continue;
+        if (p.kind == ParamKind::F32) // a per-tensor descale
+          a.scalar = args->descales
+                         ? args->descales[int(arg) -
+                                          int(KernelArg::QueryDescale)]
+                         : 1.0f;
+        else
+          a.ptr = ptr;
+      }
+    }
+    return lpattnRtLaunch(artifact, launchArgs.data(), launchArgs.size(),
+                          stream);
   });
 }
 

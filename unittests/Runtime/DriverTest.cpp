@@ -289,6 +289,123 @@ TEST_F(RuntimeDriver, FakeDriverLoadAndLaunch) {
   EXPECT_EQ(lpattnRtUnloadArtifact(a), LPATTN_RT_SUCCESS);
 }
 
+TEST_F(RuntimeDriver, FakeDriverLoadsFromMemoryAndLaunchesAnAttention) {
+  // lpattnRtLoadArtifactData: the same checks as from files, no file read
+  // (the descriptor's cubin member names nothing that exists).
+  FakeCudaState *s = initFake();
+  std::string json = exampleDescriptor();
+  std::vector<char> cubin = fakeCubin();
+  lpattnRtArtifact a = nullptr;
+  ASSERT_EQ(lpattnRtLoadArtifactData(json.data(), json.size(), cubin.data(),
+                                     cubin.size(), &a),
+            LPATTN_RT_SUCCESS)
+      << lpattnRtGetLastError();
+  EXPECT_STREQ(lpattnRtArtifactKernelName(a), "lpattn_attention_fp8");
+
+  lpattnRtDevicePtr q, k, v, o;
+  ASSERT_EQ(lpattnRtMalloc(&q, 65536), LPATTN_RT_SUCCESS);
+  ASSERT_EQ(lpattnRtMalloc(&k, 16384), LPATTN_RT_SUCCESS);
+  ASSERT_EQ(lpattnRtMalloc(&v, 16384), LPATTN_RT_SUCCESS);
+  ASSERT_EQ(lpattnRtMalloc(&o, 131072), LPATTN_RT_SUCCESS);
+  const float ds[3] = {0.5f, 2.0f, 4.0f};
+  lpattnRtAttentionArgs args{};
+  args.q = q;
+  args.k = k;
+  args.v = v;
+  args.o = o;
+  args.descales = ds;
+  s->paramsToRecord = 7;
+  auto *stream = reinterpret_cast<lpattnRtStream>(0x1234);
+  ASSERT_EQ(lpattnRtLaunchAttention(a, &args, stream), LPATTN_RT_SUCCESS)
+      << lpattnRtGetLastError();
+  EXPECT_EQ(s->launches, 1);
+  EXPECT_EQ(s->stream, reinterpret_cast<void *>(0x1234));
+  // The descriptor's order: three tensor maps (of q, k, v: their bases), the
+  // descale scalars, then o.
+  ASSERT_EQ(s->tensorMapCalls, 3);
+  float got[3];
+  for (int i = 0; i < 3; ++i)
+    std::memcpy(&got[i], &s->paramBytes[3 + i], sizeof(float));
+  EXPECT_EQ(got[0], 0.5f);
+  EXPECT_EQ(got[1], 2.0f);
+  EXPECT_EQ(got[2], 4.0f);
+  EXPECT_EQ(s->paramBytes[6], o);
+  // No descales given: all ones.
+  args.descales = nullptr;
+  ASSERT_EQ(lpattnRtLaunchAttention(a, &args, nullptr), LPATTN_RT_SUCCESS);
+  std::memcpy(&got[0], &s->paramBytes[3], sizeof(float));
+  EXPECT_EQ(got[0], 1.0f);
+
+  // Bad arguments, each one message and no launch.
+  args.mask = q;
+  EXPECT_EQ(lpattnRtLaunchAttention(a, &args, nullptr),
+            LPATTN_RT_ERROR_ARGUMENT_MISMATCH);
+  EXPECT_EQ(std::string(lpattnRtGetLastError()),
+            "kernel lpattn_attention_fp8 takes no mask, but mask is set");
+  args.mask = 0;
+  args.o = 0;
+  EXPECT_EQ(lpattnRtLaunchAttention(a, &args, nullptr),
+            LPATTN_RT_ERROR_ARGUMENT_MISMATCH);
+  EXPECT_CONTAINS(lpattnRtGetLastError(), "\"o\" has a null device pointer");
+  EXPECT_EQ(lpattnRtLaunchAttention(a, nullptr, nullptr),
+            LPATTN_RT_ERROR_INVALID_ARGUMENT);
+  EXPECT_EQ(s->launches, 2);
+
+  for (lpattnRtDevicePtr p : {q, k, v, o})
+    EXPECT_EQ(lpattnRtFree(p), LPATTN_RT_SUCCESS);
+  EXPECT_EQ(lpattnRtUnloadArtifact(a), LPATTN_RT_SUCCESS);
+
+  // The in-memory cubin gets the file checks' messages.
+  std::vector<char> notElf(100, 'x');
+  EXPECT_EQ(lpattnRtLoadArtifactData(json.data(), json.size(), notElf.data(),
+                                     notElf.size(), &a),
+            LPATTN_RT_ERROR_INVALID_CUBIN);
+  EXPECT_CONTAINS(lpattnRtGetLastError(), "the in-memory cubin is not an ELF");
+  EXPECT_EQ(a, nullptr);
+  std::string broken = json.substr(0, 40);
+  EXPECT_EQ(lpattnRtLoadArtifactData(broken.data(), broken.size(),
+                                     cubin.data(), cubin.size(), &a),
+            LPATTN_RT_ERROR_INVALID_DESCRIPTOR);
+  EXPECT_CONTAINS(lpattnRtGetLastError(), "descriptor: malformed JSON");
+}
+
+TEST_F(RuntimeDriver, FakeDriverLaunchesPerHeadDescalesByPointer) {
+  // Per-(batch, KV head) descales are pointers; all three are required.
+  FakeCudaState *s = initFake();
+  std::string json = exampleDescriptor();
+  for (const char *role : {"q_ds", "k_ds", "v_ds"})
+    json = edit(json, std::string("{\"role\": \"") + role +
+                          "\", \"kind\": \"f32\"}",
+                std::string("{\"role\": \"") + role +
+                    "\", \"kind\": \"pointer\", \"dtype\": \"f32\", "
+                    "\"shape\": [1, 2], \"strides\": [2, 1]}");
+  std::vector<char> cubin = fakeCubin();
+  lpattnRtArtifact a = nullptr;
+  ASSERT_EQ(lpattnRtLoadArtifactData(json.data(), json.size(), cubin.data(),
+                                     cubin.size(), &a),
+            LPATTN_RT_SUCCESS)
+      << lpattnRtGetLastError() << "\n" << json;
+  lpattnRtDevicePtr buf;
+  ASSERT_EQ(lpattnRtMalloc(&buf, 131072), LPATTN_RT_SUCCESS);
+  lpattnRtAttentionArgs args{};
+  args.q = args.k = args.v = args.o = buf;
+  args.descalePtrs[0] = buf + 256;
+  args.descalePtrs[1] = buf + 512;
+  EXPECT_EQ(lpattnRtLaunchAttention(a, &args, nullptr),
+            LPATTN_RT_ERROR_ARGUMENT_MISMATCH);
+  EXPECT_CONTAINS(lpattnRtGetLastError(),
+                  "\"v_ds\" has a null device pointer");
+  args.descalePtrs[2] = buf + 768;
+  s->paramsToRecord = 7;
+  ASSERT_EQ(lpattnRtLaunchAttention(a, &args, nullptr), LPATTN_RT_SUCCESS)
+      << lpattnRtGetLastError();
+  EXPECT_EQ(s->paramBytes[3], buf + 256);
+  EXPECT_EQ(s->paramBytes[4], buf + 512);
+  EXPECT_EQ(s->paramBytes[5], buf + 768);
+  EXPECT_EQ(lpattnRtFree(buf), LPATTN_RT_SUCCESS);
+  EXPECT_EQ(lpattnRtUnloadArtifact(a), LPATTN_RT_SUCCESS);
+}
+
 TEST_F(RuntimeDriver, FakeDriverClusterLaunch) {
   FakeCudaState *s = initFake();
   ScratchDir dir;

@@ -9,7 +9,9 @@
 //
 // Its device is compute capability $LPATTN_FAKE_CUDA_CC (default 90) with
 // $LPATTN_FAKE_CUDA_SMEM bytes of opt-in shared memory (default 232448, an
-// H100's), and its only kernel is "lpattn_attention_fp8". A launch runs
+// H100's), and its kernels are "lpattn_attention_fp8" and
+// $LPATTN_FAKE_CUDA_KERNEL (a real artifact's, for the tests of the C API
+// and the Python package on compiled kernels). A launch runs
 // nothing; with $LPATTN_FAKE_CUDA_OUTPUT = INDEX:FILE[,INDEX:FILE...] it
 // copies each FILE's bytes to the device pointer passed as parameter INDEX
 // (the "outputs" for the tests of lpattn-gpu-run: O, a debug P dump).
@@ -43,6 +45,8 @@ struct FakeCudaState {
   uint64_t paramBytes[16];
   int maxDynamicSharedSet = -1;
   int liveAllocations = 0;
+  /// The stream of the last launch.
+  void *stream = nullptr;
 };
 
 /// Exported by the fake driver (found with dlsym).

@@ -142,6 +142,10 @@ llvm::Error lpattn::compileSM90(ModuleOp module, llvm::StringRef prefix,
     return error("expected one lpattn.attention in the module (one kernel "
                  "per artifact), found " +
                  llvm::Twine(ops.size()));
+  if (!ops[0].getTileSizesAttr() && (options.tileQ || options.tileKV))
+    ops[0].setTileSizesAttr(DenseI64ArrayAttr::get(
+        context, {options.tileQ ? options.tileQ : kDefaultTileQ,
+                  options.tileKV ? options.tileKV : kDefaultTileKV}));
   llvm::json::Object descriptor;
   describeNumerics(ops[0], descriptor);
 

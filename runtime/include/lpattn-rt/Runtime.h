@@ -96,6 +96,14 @@ lpattnRtStatus lpattnRtCheckArtifact(const char *descriptorPath);
     CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, on the current device. */
 lpattnRtStatus lpattnRtLoadArtifact(const char *descriptorPath,
                                     lpattnRtArtifact *artifact);
+/** lpattnRtLoadArtifact for an artifact held in memory: the descriptor's
+    JSON text (its `cubin` member is not opened) and the cubin's bytes, as
+    the lpattn C API's lpattnGPUArtifactGet* return them. The same checks;
+    the bytes stay the caller's. */
+lpattnRtStatus lpattnRtLoadArtifactData(const char *descriptorJson,
+                                        size_t descriptorSize,
+                                        const void *cubin, size_t cubinSize,
+                                        lpattnRtArtifact *artifact);
 lpattnRtStatus lpattnRtUnloadArtifact(lpattnRtArtifact artifact);
 
 /** The kernel name and parameter count of a loaded artifact. */
@@ -167,6 +175,32 @@ typedef struct lpattnRtStream_ *lpattnRtStream;
 lpattnRtStatus lpattnRtLaunch(lpattnRtArtifact artifact,
                               const lpattnRtArg *args, size_t numArgs,
                               lpattnRtStream stream);
+/** The tensors of one attention launch (lpattnRtLaunchAttention): device
+    pointers to dense row-major tensors of the descriptor's shapes and
+    dtypes. */
+typedef struct lpattnRtAttentionArgs {
+  lpattnRtDevicePtr q, k, v;
+  /** f32 [B|1, Hq|1, Nq, Nk]; required iff signature.mask, else 0. */
+  lpattnRtDevicePtr mask;
+  /** Per-tensor descales {q_ds, k_ds, v_ds} (f32 scalar parameters); NULL:
+      all ones. Ignored by an artifact without descales. */
+  const float *descales;
+  /** Per-(batch, KV head) descales: q_ds, k_ds, v_ds, each f32 [B, Hkv];
+      required (all three) iff the artifact's descales are pointers. */
+  lpattnRtDevicePtr descalePtrs[3];
+  /** The result O [B, Hq, Nq, Dv] of policy.out. */
+  lpattnRtDevicePtr o;
+} lpattnRtAttentionArgs;
+
+/** lpattnRtLaunch with the arguments of `args` in the descriptor's
+    parameter order (KernelABI.h): what a launcher of an attention would
+    otherwise rebuild from params[].role. An artifact with parameters
+    beyond the attention's (stats, a debug P dump) is refused: launch it
+    with lpattnRtLaunch. Asynchronous, on `stream` (null: the default). */
+lpattnRtStatus lpattnRtLaunchAttention(lpattnRtArtifact artifact,
+                                       const lpattnRtAttentionArgs *args,
+                                       lpattnRtStream stream);
+
 /** Waits for all work on the current context. */
 lpattnRtStatus lpattnRtSynchronize(void);
 

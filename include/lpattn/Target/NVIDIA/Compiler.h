@@ -20,6 +20,9 @@
 namespace lpattn {
 
 struct SM90CompileOptions {
+  /// Tile sizes [Br, Bc] for an op without `tiles` (0: the default of
+  /// Numerics/Rules.h); lpattn-check-sm90 judges them as the op's own.
+  int64_t tileQ = 0, tileKV = 0;
   int64_t stages = 2;
   std::string chip = "sm_90a";
   /// ptxas to run; empty: ptxas on PATH, then /usr/local/cuda/bin/ptxas;
