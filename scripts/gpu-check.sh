@@ -27,7 +27,8 @@
 #      table and exits 0 only if every check passed.
 #
 # Usage: scripts/gpu-check.sh [--cases DIR] [--rt-bin DIR] [--copy-to DIR]
-#                             [--no-speed] [--no-sanitizer] [--only REGEX]
+#                             [--no-speed] [--no-sanitizer] [--no-python]
+#                             [--only REGEX]
 #   --cases DIR    the prepared cases (default build/gpu-check)
 #   --rt-bin DIR   use lpattn-gpu-run and lpattn-rt-info from DIR (no build)
 #   --copy-to DIR  also copy the result files there (e.g. a folder that is
@@ -48,6 +49,7 @@ results=bench/results
 work=build/gpu-check-results
 speed=1
 sanitizer=1
+python_path=1
 only=""
 while [ $# -gt 0 ]; do
   case $1 in
@@ -58,6 +60,7 @@ while [ $# -gt 0 ]; do
     --work) work=$2; shift 2 ;;
     --no-speed) speed=0; shift ;;
     --no-sanitizer) sanitizer=0; shift ;;
+    --no-python) python_path=0; shift ;;
     --only) only=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "gpu-check: unknown argument '$1' (see --help)" >&2; exit 1 ;;
@@ -198,7 +201,9 @@ done <"$work/plan.tsv"
 # 4a. The Python path: lpattn.GPUArtifact (the runtime, no C API) on torch
 #     CUDA tensors must give lpattn-gpu-run's O bit for bit, on two cases.
 #===-------------------------------------------------------------------===#
-if python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
+if [ $python_path = 0 ]; then
+  :
+elif python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1; then
   rt_lib=$bindir/liblpattn_rt.so
   while IFS=$'\t' read -r kind name artifact dir; do
     case $name in m-d128-e4m3-robust|x-d128-e4m3-robust-gqa-descale) ;; *) continue ;; esac
