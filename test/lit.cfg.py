@@ -94,6 +94,9 @@ ptxas = shutil.which("ptxas") or shutil.which(
     "ptxas", path="/usr/local/cuda/bin")
 found_tools = subprocess.run([sys.executable, check_sass, "--find-tools"],
                              capture_output=True, text=True)
+# Compiling artifacts needs ptxas alone (the C API and Python GPU tests).
+if ptxas:
+    config.available_features.add("ptxas")
 if ptxas and found_tools.returncode == 0:
     config.available_features.add("cuda-tools")
     # The tests use the tools found here (lit does not pass LPATTN_* on).

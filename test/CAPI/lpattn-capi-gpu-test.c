@@ -13,7 +13,7 @@
  *
  *===----------------------------------------------------------------------===*/
 
-// REQUIRES: lpattn-capi, cuda-tools
+// REQUIRES: lpattn-capi, ptxas
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: env LPATTN_CUDA_DRIVER=/nonexistent/libcuda.so.1 lpattn-capi-gpu-test %t/saved no-driver 2>&1 | FileCheck %s --check-prefixes=CHECK,NODRIVER
 // RUN: env LPATTN_CUDA_DRIVER=%fake_cuda_driver LPATTN_FAKE_CUDA_KERNEL=attention_sm90 LPATTN_FAKE_CUDA_OUTPUT=6:%t/saved.o.bin lpattn-capi-gpu-test %t/saved fake 2>&1 | FileCheck %s --check-prefixes=CHECK,FAKE

@@ -5,7 +5,7 @@
 # while compiling fails with one clear error; launches on the tests' fake
 # driver put the kernel's output where the descriptor says O is; without a
 # driver the launch fails with the runtime's message.
-# REQUIRES: cuda-tools
+# REQUIRES: ptxas
 # RUN: rm -rf %t && mkdir -p %t
 # RUN: %python %s %t %fake_cuda_driver | FileCheck %s
 # CHECK: artifact: kernel attention_sm90, arch sm_90a, ELF cubin

@@ -5,7 +5,7 @@
 # a file to parameter 6, O in these artifacts (all have descales): the returned tensor must hold
 # exactly those bytes. What real torch and a real GPU do is checked by
 # gpu-torch.py and scripts/gpu-check.sh where they exist.
-# REQUIRES: cuda-tools
+# REQUIRES: ptxas
 # RUN: rm -rf %t && mkdir -p %t
 # RUN: env LPATTN_CUDA_DRIVER=%fake_cuda_driver LPATTN_FAKE_CUDA_KERNEL=attention_sm90 %python %s %t | FileCheck %s
 # CHECK: run: bfloat16 (1, 4, 128, 64), O holds the kernel's bytes

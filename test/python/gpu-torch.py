@@ -6,7 +6,7 @@
 # lpattn.attention on numpy arrays of the same FP8 values the CPU
 # emulation's O bit for bit. scripts/gpu-check.sh runs the same script on
 # the GPU machine without the C API.
-# REQUIRES: torch-cuda-sm90, cuda-tools
+# REQUIRES: torch-cuda-sm90, ptxas
 # RUN: rm -rf %t && mkdir -p %t
 # RUN: lpattn-run --tile-q 64 --tile-kv 128 --heads 4 --kv-heads 2 --nq 256 --nk 384 --head-dim 128 --qk-type f8E4M3FN --v-type f8E4M3FN --p-type f8E4M3FN --score-type f32 --acc-type f32 --out-type bf16 --p-scale 256 --reverse --causal --q-descale 0.5 --k-descale 1.5 --v-descale 2 --inputs random --seed 3 --save-case %t/case --json > %t/cpu.json
 # RUN: lpattn-compile %t/case/case.mlir -o %t/art/attn
