@@ -5,7 +5,7 @@ Hugging Face-style safetensors checkpoint, for lpattn-calibrate.
   gguf-to-safetensors.py MODEL.gguf OUT_DIR
 
 Writes OUT_DIR/model.safetensors (model.layers.N.self_attn.{q,k}_proj.weight,
-F32, [out, in] as nn.Linear) and OUT_DIR/config.json (num_attention_heads,
+F32, [out, in] as nn.Linear, and model.layers.N.input_layernorm.weight) and OUT_DIR/config.json (num_attention_heads,
 num_key_value_heads, head_dim from the GGUF metadata). Quantized tensors
 (Q4_1, Q8_0, ...) are dequantized by the gguf package: the result is the
 quantized model's weights, not the original float ones. llama.cpp's
@@ -39,15 +39,17 @@ def main(path, out):
         sys.exit(f"{path}: architecture '{arch}', expected llama")
     heads = field(reader, f"{arch}.attention.head_count")
     kv_heads = field(reader, f"{arch}.attention.head_count_kv") or heads
+    # GGUF's names -> Hugging Face's (the RMSNorm before attention bounds
+    # the token norm).
+    names = {"attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj",
+             "attn_norm": "input_layernorm"}
     tensors = {}
     for tensor in reader.tensors:
         parts = tensor.name.split(".")  # blk.N.attn_q.weight
-        if len(parts) != 4 or parts[0] != "blk" or parts[2] not in (
-                "attn_q", "attn_k"):
+        if len(parts) != 4 or parts[0] != "blk" or parts[2] not in names:
             continue
         weight = dequantize(tensor.data, tensor.tensor_type)
-        name = (f"model.layers.{parts[1]}.self_attn."
-                f"{parts[2][-1]}_proj.weight")
+        name = f"model.layers.{parts[1]}.{names[parts[2]]}.weight"
         tensors[name] = np.ascontiguousarray(weight, dtype=np.float32)
     if not tensors:
         sys.exit(f"{path}: no blk.N.attn_q/attn_k tensors")

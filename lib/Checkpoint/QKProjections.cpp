@@ -204,6 +204,11 @@ lpattn::checkpoint::findQKLayers(const SafetensorsFile &file,
     layer.layer = index;
     layer.architecture = Architecture::GPT2;
     layer.queryTensor = layer.keyTensor = name;
+    std::string blockPrefix = llvm::StringRef(name).rsplit("attn.c_attn").first.str();
+    if (file.find(blockPrefix + "ln_1.weight"))
+      layer.normWeightTensor = blockPrefix + "ln_1.weight";
+    if (file.find(blockPrefix + "ln_1.bias"))
+      layer.normBiasTensor = blockPrefix + "ln_1.bias";
     auto shape = getMatrixShape(file, *file.find(name));
     if (!shape)
       return shape.takeError();
@@ -237,6 +242,9 @@ lpattn::checkpoint::findQKLayers(const SafetensorsFile &file,
     layer.architecture = Architecture::Llama;
     layer.queryTensor = name;
     layer.keyTensor = key->second;
+    std::string blockPrefix = llvm::StringRef(name).rsplit("self_attn.").first.str();
+    if (file.find(blockPrefix + "input_layernorm.weight"))
+      layer.normWeightTensor = blockPrefix + "input_layernorm.weight";
     auto queryShape = getMatrixShape(file, *file.find(name));
     if (!queryShape)
       return queryShape.takeError();

@@ -56,16 +56,14 @@ llvm::Expected<SafetensorsTensor> parseEntry(llvm::StringRef source,
   const llvm::json::Array *shape = entry->getArray("shape");
   if (!shape)
     return entryError("missing array \"shape\"");
-  uint64_t numElements = 1;
+  int64_t numElements = 1;
   for (const llvm::json::Value &dim : *shape) {
     std::optional<int64_t> size = getNonNegative(dim);
     if (!size)
       return entryError("\"shape\" holds something other than a "
                         "non-negative integer");
     tensor.shape.push_back(*size);
-    if (llvm::MulOverflow(numElements, static_cast<uint64_t>(*size),
-                          numElements) ||
-        numElements > static_cast<uint64_t>(INT64_MAX))
+    if (llvm::MulOverflow(numElements, *size, numElements))
       return entryError("the element count of \"shape\" overflows 64 bits");
   }
 
@@ -87,10 +85,10 @@ llvm::Expected<SafetensorsTensor> parseEntry(llvm::StringRef source,
   // tensor is refused later (readFloats).
   if (std::optional<unsigned> elementBytes =
           getSafetensorsDTypeSize(tensor.dtype)) {
-    uint64_t bytes = 0;
-    if (llvm::MulOverflow(numElements, static_cast<uint64_t>(*elementBytes),
+    int64_t bytes = 0;
+    if (llvm::MulOverflow(numElements, static_cast<int64_t>(*elementBytes),
                           bytes) ||
-        bytes != tensor.end - tensor.begin)
+        static_cast<uint64_t>(bytes) != tensor.end - tensor.begin)
       return entryError("data_offsets span " +
                         llvm::Twine(tensor.end - tensor.begin) +
                         " bytes, but shape and dtype " + tensor.dtype +
@@ -98,6 +96,32 @@ llvm::Expected<SafetensorsTensor> parseEntry(llvm::StringRef source,
                         llvm::Twine(*elementBytes) + " bytes");
   }
   return tensor;
+}
+
+/// The number of keys of the top-level object of `json`, which
+/// llvm::json::parse has accepted, counted in the text: llvm::json keeps one
+/// of two equal keys silently, and a tensor named twice is ambiguous.
+size_t countTopLevelKeys(llvm::StringRef json) {
+  size_t keys = 0;
+  int depth = 0;
+  for (size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    } else if (c == '"') {
+      // Skip the string, escapes included.
+      for (++i; i < json.size() && json[i] != '"'; ++i)
+        if (json[i] == '\\')
+          ++i;
+      // A string at depth 1 followed by ':' is a top-level key.
+      size_t next = json.find_first_not_of(" \t\r\n", i + 1);
+      if (depth == 1 && next != llvm::StringRef::npos && json[next] == ':')
+        ++keys;
+    }
+  }
+  return keys;
 }
 
 } // namespace
@@ -159,6 +183,8 @@ SafetensorsFile::parse(std::unique_ptr<llvm::MemoryBuffer> buffer,
   const llvm::json::Object *entries = header->getAsObject();
   if (!entries)
     return makeError(source, "header is not a JSON object");
+  if (countTopLevelKeys(headerText) != entries->size())
+    return makeError(source, "header names a tensor twice");
 
   SafetensorsFile file;
   file.source = source.str();

@@ -53,6 +53,11 @@ struct QKLayer {
   Architecture architecture = Architecture::Llama;
   std::string queryTensor; ///< for GPT-2 both name the fused c_attn
   std::string keyTensor;
+  /// The norm before the attention, if the checkpoint has it (Llama's
+  /// RMSNorm input_layernorm.weight; GPT-2's LayerNorm ln_1.weight and
+  /// ln_1.bias): it bounds the norm of the tokens the projections see.
+  std::string normWeightTensor;
+  std::string normBiasTensor;
   int64_t modelDim = 0;
   int64_t numHeads = 0;
   int64_t numKVHeads = 0;

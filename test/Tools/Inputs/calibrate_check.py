@@ -1,13 +1,17 @@
 """Checks lpattn-calibrate --json against a dense SVD in numpy.
 
-  calibrate_check.py CHECKPOINT RESULT.json
+  calibrate_check.py CHECKPOINT RESULT.json [TOKEN_NORM]
 
 For every layer and query head h, sigma = the largest singular value of
 W_q^h^T W_k^g (nn.Linear layout, g = h // (Hq / Hkv)), from
 np.linalg.svd of the dense d x d matrix; the checkpoint is read here
 independently of the tool (struct, json, numpy). Prints the largest
 relative error and 'ok' when every head is within 1e-3, else the offending
-heads, and exits 1.
+heads, and exits 1. Also checks each layer's token-norm bound (from its
+input norm: sqrt(d) max|g| (+ ||b||_2 for GPT-2's LayerNorm), unless the
+JSON says it was given), logit bound B_X^2 sigma_max / sqrt(dh) and scale
+(the largest power of two <= 1 with scale * alpha * bound <= the qk type's
+max finite).
 """
 
 import json
@@ -42,7 +46,43 @@ def read_safetensors(path):
     return tensors
 
 
-def main(checkpoint, result_path):
+MAX_FINITE = {"f8E4M3FN": 448.0, "f8E5M2": 57344.0, "f16": 65504.0,
+              "bf16": 3.3895313892515355e38, "f32": 3.4028234663852886e38}
+
+
+def close(a, b, rel=1e-9):
+    return abs(a - b) <= rel * max(abs(a), abs(b))
+
+
+def check_layer_bounds(tensors, layer, given_token_norm, max_finite):
+    """The problems with a layer's token norm, bound and scale."""
+    problems = []
+    d = layer["model_dim"]
+    prefix = layer["query_tensor"].rsplit("attn.c_attn" if layer["query_tensor"]
+                                          == layer["key_tensor"] else
+                                          "self_attn.", 1)[0]
+    if given_token_norm is not None:
+        token_norm = given_token_norm
+    elif prefix + "ln_1.weight" in tensors:
+        token_norm = (np.sqrt(d) * np.abs(tensors[prefix + "ln_1.weight"]).max()
+                      + np.linalg.norm(tensors[prefix + "ln_1.bias"]))
+    else:
+        token_norm = np.sqrt(d) * np.abs(
+            tensors[prefix + "input_layernorm.weight"]).max()
+    if not close(layer["token_norm"], token_norm):
+        problems.append(f"token norm {layer['token_norm']}, expected {token_norm}")
+    bound = token_norm ** 2 * max(layer["sigma"]) / np.sqrt(layer["head_dim"])
+    if not close(layer["logit_bound"], bound):
+        problems.append(f"logit bound {layer['logit_bound']}, expected {bound}")
+    scale, need = layer["scale"], layer["alpha"] * layer["logit_bound"]
+    exponent = np.log2(scale)
+    if (scale > 1 or exponent != round(exponent) or scale * need > max_finite
+            or (scale < 1 and 2 * scale * need <= max_finite)):
+        problems.append(f"scale {scale} for alpha * bound = {need}")
+    return [f"layer {layer['layer']}: {p}" for p in problems]
+
+
+def main(checkpoint, result_path, given_token_norm=None):
     tensors = read_safetensors(checkpoint)
     with open(result_path) as f:
         result = json.load(f)
@@ -65,6 +105,8 @@ def main(checkpoint, result_path):
             if error > 1e-3:
                 failures.append(f"layer {layer['layer']} head {h}: tool "
                                 f"{layer['sigma'][h]}, SVD {sigma}")
+        failures += check_layer_bounds(tensors, layer, given_token_norm,
+                                       MAX_FINITE[result["qk_type"]])
     print(f"{heads_checked} heads, max relative error {worst:.2e}")
     for failure in failures:
         print(failure)
@@ -74,4 +116,5 @@ def main(checkpoint, result_path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2],
+         float(sys.argv[3]) if len(sys.argv) > 3 else None)

@@ -4,9 +4,11 @@
 
 Valid ones: gpt2.safetensors (GPT-2's fused Conv1D c_attn, F32, 2 layers,
 d = 16, 4 heads, with a 'transformer.' prefix and unrelated tensors),
+gpt2 also has ln_1 (LayerNorm gain, bias);
 llama/model.safetensors with llama/config.json (q_proj/k_proj, GQA 4 query
 heads over 2 KV heads, head dim 8, d = 24; layer 0 F16, layer 1 BF16,
-layer 2 F32). Then one malformed file per error case (bad-*.safetensors).
+layer 2 F32; input_layernorm gains). no-norm.safetensors: one valid
+layer without a norm (8 x 8 F32, head dim from --head-dim). Then one malformed file per error case (bad-*.safetensors).
 The format is written by hand (struct, json), not by the safetensors
 package, so that the malformed cases can be made at all.
 """
@@ -73,6 +75,10 @@ def main(out):
         k = projection(rng, heads, d // heads, d, boost)
         v = rng.standard_normal((d, d))
         fused = np.concatenate([q.T, k.T, v], axis=1)
+        tensors.append((f"transformer.h.{layer}.ln_1.weight", "F32",
+                        1 + 0.1 * rng.standard_normal(d)))
+        tensors.append((f"transformer.h.{layer}.ln_1.bias", "F32",
+                        0.1 * rng.standard_normal(d)))
         tensors.append((f"transformer.h.{layer}.attn.c_attn.weight", "F32",
                         fused))
         tensors.append((f"transformer.h.{layer}.attn.c_attn.bias", "F32",
@@ -88,6 +94,8 @@ def main(out):
         boost = [2 * rng.standard_normal(head_dim) for _ in range(kv_heads)]
         # Query head h shares KV head h // 2's direction.
         q_boost = [boost[h // (heads // kv_heads)] for h in range(heads)]
+        tensors.append((f"model.layers.{layer}.input_layernorm.weight", dtype,
+                        1 + 0.1 * rng.standard_normal(d)))
         prefix = f"model.layers.{layer}.self_attn."
         tensors.append((prefix + "q_proj.weight", dtype,
                         projection(rng, heads, head_dim, d, q_boost)))
@@ -141,7 +149,19 @@ def main(out):
         "no-projections": encode(
             {"encoder.weight": good_header[qname]}, good_data[:256]),
         "truncated-data": good[:-100],
+        # 3 query heads over 2 KV heads (head dim 8).
+        "gqa": encode(*checkpoint([
+            (qname, "F32", rng.standard_normal((24, 8))),
+            (kname, "F32", rng.standard_normal((16, 8)))])),
+        # The same tensor twice in the header (JSON with a duplicate key).
+        "duplicate-name": (lambda text: struct.pack("<Q", len(text)) + text
+                           + good_data)(
+            json.dumps(good_header)[:-1].encode() + b", " +
+            json.dumps({qname: good_header[qname]})[1:].encode()),
     }
+    # Valid, but without the input norm that bounds the token norm.
+    with open(os.path.join(out, "no-norm.safetensors"), "wb") as f:
+        f.write(good)
     for name, contents in bad.items():
         with open(os.path.join(out, f"bad-{name}.safetensors"), "wb") as f:
             f.write(contents)
