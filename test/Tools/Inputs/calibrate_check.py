@@ -10,8 +10,8 @@ relative error and 'ok' when every head is within 1e-3, else the offending
 heads, and exits 1. Also checks each layer's token-norm bound (from its
 input norm: sqrt(d) max|g| (+ ||b||_2 for GPT-2's LayerNorm), unless the
 JSON says it was given), logit bound B_X^2 sigma_max / sqrt(dh) and scale
-(the largest power of two <= 1 with scale * alpha * bound <= the qk type's
-max finite).
+(the largest power of two <= 1 with scale * alpha * B_X^2 sigma_max <= the
+score type's max finite, as lpattn-geometry-scale chooses it).
 """
 
 import json
@@ -74,7 +74,8 @@ def check_layer_bounds(tensors, layer, given_token_norm, max_finite):
     bound = token_norm ** 2 * max(layer["sigma"]) / np.sqrt(layer["head_dim"])
     if not close(layer["logit_bound"], bound):
         problems.append(f"logit bound {layer['logit_bound']}, expected {bound}")
-    scale, need = layer["scale"], layer["alpha"] * layer["logit_bound"]
+    scale = layer["scale"]
+    need = layer["alpha"] * token_norm ** 2 * max(layer["sigma"])
     exponent = np.log2(scale)
     if (scale > 1 or exponent != round(exponent) or scale * need > max_finite
             or (scale < 1 and 2 * scale * need <= max_finite)):
@@ -106,7 +107,7 @@ def main(checkpoint, result_path, given_token_norm=None):
                 failures.append(f"layer {layer['layer']} head {h}: tool "
                                 f"{layer['sigma'][h]}, SVD {sigma}")
         failures += check_layer_bounds(tensors, layer, given_token_norm,
-                                       MAX_FINITE[result["qk_type"]])
+                                       MAX_FINITE[result["score_type"]])
     print(f"{heads_checked} heads, max relative error {worst:.2e}")
     for failure in failures:
         print(failure)
