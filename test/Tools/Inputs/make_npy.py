@@ -8,6 +8,7 @@ are reproducible.
   make_npy.py out.npy 1,2,16,8                  # '<f4', C order
   make_npy.py out.npy 1,2,16,8 --nan 3 --inf 5  # element 3 NaN, 5 +Inf
   make_npy.py out.npy 2,4 --add 1.5             # the pattern + 1.5 (> 0)
+  make_npy.py out.npy 1,1,16,8 --mul 200        # the pattern * 200
   make_npy.py out.npy 1,2,16,8 --descr '<i4'    # wrong dtype
   make_npy.py out.npy 1,2,16,8 --fortran        # fortran_order True
   make_npy.py out.npy 1,2,16,8 --truncate 10    # drop the last 10 bytes
@@ -31,6 +32,8 @@ def main():
     ap.add_argument("--truncate", type=int, default=0)
     ap.add_argument("--add", type=float, default=0.0,
                     help="added to every value (descales: positive ones)")
+    ap.add_argument("--mul", type=float, default=1.0,
+                    help="every value (after --add) times this")
     ap.add_argument("--pad", type=int, default=0,
                     help="extra header spaces (forces format 2.0)")
     ap.add_argument("--header-length", type=int, default=None,
@@ -39,7 +42,8 @@ def main():
 
     shape = [int(d) for d in args.shape.split(",") if d != ""]
     count = math.prod(shape)
-    values = [math.sin(0.37 * i + 0.1) + args.add for i in range(count)]
+    values = [(math.sin(0.37 * i + 0.1) + args.add) * args.mul
+              for i in range(count)]
     for i in args.nan:
         values[i] = float("nan")
     for i in args.inf:

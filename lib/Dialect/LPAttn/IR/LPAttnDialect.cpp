@@ -34,6 +34,50 @@ void LPAttnDialect::initialize() {
 // The tile-level protocol
 //===----------------------------------------------------------------------===//
 
+/// The RASB attributes of lpattn-geometry-scale (Numerics/Geometry.h), on an
+/// lpattn.attention only.
+static LogicalResult verifyGeometryAttribute(Operation *op, StringRef name,
+                                             Attribute value) {
+  auto attention = dyn_cast<AttentionOp>(op);
+  bool isSigma = name == LPAttnDialect::QkSigmaAttrHelper::getNameStr();
+  auto sigmas = dyn_cast<DenseF64ArrayAttr>(value);
+  auto number = dyn_cast<FloatAttr>(value);
+  if (isSigma ? !sigmas : !number || !number.getType().isF64())
+    return op->emitError() << "'" << name << "' must be "
+                           << (isSigma ? "an array<f64: ...> attribute"
+                                       : "an f64 float attribute")
+                           << ", got " << value;
+  if (!attention)
+    return op->emitError() << "'" << name
+                           << "' is only valid on an lpattn.attention";
+  if (isSigma) {
+    int64_t numHeads = attention.getQueryType().getDimSize(1);
+    if (static_cast<int64_t>(sigmas.size()) != numHeads)
+      return op->emitError()
+             << "'" << name << "' has " << sigmas.size()
+             << " values; the op has " << numHeads << " query heads";
+    for (auto [head, sigma] : llvm::enumerate(sigmas.asArrayRef()))
+      if (!std::isfinite(sigma) || sigma < 0.0)
+        return op->emitError() << "'" << name << "' of query head " << head
+                               << " must be finite and >= 0, got "
+                               << formatNumber(sigma);
+    return success();
+  }
+  double x = number.getValueAsDouble();
+  if (name == LPAttnDialect::LogitBoundAttrHelper::getNameStr()) {
+    if (!std::isfinite(x) || x < 0.0)
+      return op->emitError() << "'" << name
+                             << "' must be finite and >= 0, got "
+                             << formatNumber(x);
+    return success();
+  }
+  if (!isPowerOfTwo(x) || x > 1.0)
+    return op->emitError() << "'" << name
+                           << "' must be a power of two <= 1, got "
+                           << formatNumber(x);
+  return success();
+}
+
 LogicalResult LPAttnDialect::verifyOperationAttribute(Operation *op,
                                                       NamedAttribute attr) {
   StringRef name = attr.getName().strref();
@@ -120,8 +164,14 @@ LogicalResult LPAttnDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "'" << name << "': " << problem;
     return success();
   }
+  if (name == QkSigmaAttrHelper::getNameStr() ||
+      name == LogitBoundAttrHelper::getNameStr() ||
+      name == QkScaleAttrHelper::getNameStr())
+    return verifyGeometryAttribute(op, name, value);
   return op->emitError() << "unknown lpattn attribute '" << name << "'";
 }
+
+
 
 std::optional<FloatFormat> lpattn::getFloatFormat(Type type) {
   auto floatType = dyn_cast_if_present<FloatType>(type);

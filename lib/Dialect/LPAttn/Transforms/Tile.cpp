@@ -111,6 +111,8 @@ struct AttentionTiling {
   Value softmaxScale;  ///< c (f32)
   int64_t numKVTiles;  ///< T
   int64_t diagonal;    ///< Nk - Nq (causal, bottom-right aligned)
+  /// The op's lpattn.qk_scale (lpattn-geometry-scale), 1 without one.
+  double qkScale = 1.0;
 };
 
 /// One iteration of the KV loop: the SPEC loop body on tile j of (Q_i, K_j,
@@ -133,7 +135,7 @@ SmallVector<Value> buildKVStep(OpBuilder &b, Location loc,
                          b.getIndexAttr(0), b.getIndexAttr(shape.valueDim));
 
   Value s = buildQKProduct(tb, qi, kj, rows, cols);
-  s = buildScore(tb, s, t.scoreScale, t.policy);
+  s = buildScore(tb, s, t.scoreScale, t.policy, t.qkScale);
   if (Value mask = op.getMask(); mask || op.getCausal()) {
     Value maskTile;
     if (mask) {
@@ -266,6 +268,9 @@ LogicalResult lowerAttention(RewriterBase &rewriter, AttentionOp op,
   AttentionTiling t{op, shape, op.getPolicy(), Value(), Value(), Value(),
                     llvm::divideCeil(shape.kvLen, shape.tileKV),
                     shape.kvLen - shape.qLen};
+  if (FloatAttr qkScale =
+          LPAttnDialect::QkScaleAttrHelper(op.getContext()).getAttr(op))
+    t.qkScale = qkScale.getValueAsDouble();
   // c, and with per-tensor descales c * q_ds * k_ds, once. Per-head
   // descales are read in each query tile (buildQueryTile).
   t.softmaxScale = tb.f32Const(op.getSoftmaxScaleAttr().getValueAsDouble());

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lpattn/Dialect/LPAttn/Transforms/TileSteps.h"
+#include "lpattn/Dialect/LPAttn/Transforms/Safeguards.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 
@@ -29,18 +30,30 @@ Value lpattn::buildQKProduct(TileBuilder &tb, Value qi, Value kj,
 }
 
 Value lpattn::buildScore(TileBuilder &tb, Value s, Value scale,
-                         PrecisionPolicyAttr policy) {
+                         PrecisionPolicyAttr policy, double qkScale) {
   // S = f32(round_score(S)) * (c * q_ds * k_ds): the product leaves the MMA
-  // rounded to the score type, once; the scaling is f32.
+  // rounded to the score type, once; the scaling is f32. A qk scale s is
+  // applied around the rounding only, as powers of two (exact in f32), so
+  // that c * q_ds * k_ds, which PASA's recovered shift reuses, is unchanged.
   Type scoreType = policy.getScore();
   OverflowMode overflow = policy.getOverflow();
-  return tb.map(Step::Score, {s, scale}, s, tb.b.getF32Type(),
-                [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
-                  TileBuilder t(nb, nl);
-                  Value rounded =
-                      t.toF32(t.fromF32(a[0], scoreType, overflow));
-                  return arith::MulFOp::create(nb, nl, rounded, a[1]);
-                });
+  Value result = tb.map(
+      Step::Score, {s, scale}, s, tb.b.getF32Type(),
+      [&](OpBuilder &nb, Location nl, ValueRange a) -> Value {
+        TileBuilder t(nb, nl);
+        Value raw = a[0];
+        if (qkScale != 1.0)
+          raw = arith::MulFOp::create(nb, nl, raw, t.f32Const(qkScale));
+        Value rounded = t.toF32(t.fromF32(raw, scoreType, overflow));
+        if (qkScale != 1.0)
+          rounded = arith::MulFOp::create(nb, nl, rounded,
+                                          t.f32Const(1.0 / qkScale));
+        return arith::MulFOp::create(nb, nl, rounded, a[1]);
+      });
+  if (qkScale != 1.0)
+    result.getDefiningOp()->setAttr(kScaleAttrName,
+                                    tb.b.getF64FloatAttr(qkScale));
+  return result;
 }
 
 Value lpattn::buildMask(TileBuilder &tb, Value s, Value maskTile, bool causal,

@@ -41,7 +41,8 @@ def LPAttn_Dialect : Dialect {
     "::lpattn::KVOrderAttr":$kv_order,
     // On a KV loop: the precision policy of its attention.
     "::lpattn::PrecisionPolicyAttr":$policy,
-    // On the p_scale and unscale_sum steps: the P scale S (f64).
+    // On the p_scale and unscale_sum steps: the P scale S (f64); on the
+    // score step: the qk scale s of lpattn.qk_scale (f64).
     "::mlir::FloatAttr":$scale,
     // On the bias_correct and pasa_shift steps: beta (f64).
     "::mlir::FloatAttr":$beta,
@@ -56,7 +57,19 @@ def LPAttn_Dialect : Dialect {
     // (f64).
     "::mlir::FloatAttr":$sink_strength,
     "::mlir::IntegerAttr":$sink_count,
-    "::mlir::FloatAttr":$sink_jitter
+    "::mlir::FloatAttr":$sink_jitter,
+    // RASB on a graph-level lpattn.attention (lpattn-geometry-scale,
+    // Numerics/Geometry.h). qk_sigma: sigma = ||W_q^T W_k||_2 per query
+    // head (f64 >= 0, one per query head) of the weights that make the
+    // op's Q and K operands as the op receives them (lpattn-calibrate
+    // writes it from a checkpoint). logit_bound: the bound on |scores| fed
+    // to the softmax, after the softmax scale and descales, max over heads
+    // (f64 >= 0; read by precision selection). qk_scale: the power of two
+    // s <= 1 the Q K^T product is multiplied by before its rounding to the
+    // score type, and divided by after it (lpattn-tile honours it; f64).
+    "::mlir::DenseF64ArrayAttr":$qk_sigma,
+    "::mlir::FloatAttr":$logit_bound,
+    "::mlir::FloatAttr":$qk_scale
   );
   let hasOperationAttrVerify = 1;
 }

@@ -4,6 +4,7 @@
 #define LPATTN_DIALECT_LPATTN_TRANSFORMS_PASSES_H
 
 #include "lpattn/Dialect/LPAttn/IR/LPAttnDialect.h"
+#include "lpattn/Numerics/Geometry.h"
 #include "lpattn/Numerics/Rules.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

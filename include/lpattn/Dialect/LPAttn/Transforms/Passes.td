@@ -234,6 +234,77 @@ def LPAttnPredictCollapse
   ];
 }
 
+def LPAttnGeometryScale
+    : Pass<"lpattn-geometry-scale", "::mlir::func::FuncOp"> {
+  let summary = "Bound the logits from the Q/K weights' spectral norm and "
+                "scale Q K^T into the score type (RASB)";
+  let description = [{
+    RASB (SPEC.md, "Geometry-aware logit scale"; Numerics/Geometry.h). For
+    every graph-level `lpattn.attention`:
+
+    1. sigma_h = ||W_q^h^T W_k^g||_2 per query head h, g = h / (Hq / Hkv)
+       its KV head, by implicit power iteration (`iterations`,
+       `tolerance`; the dModel x dModel product is never formed). The
+       weights are *known* when the op has `lpattn.qk_sigma` (one f64 per
+       query head, as a checkpoint tool such as lpattn-calibrate writes it;
+       it wins), or when its query and key operands trace back through
+       `arith.truncf`/`extf`, `lpattn.truncf`, `tensor.cast`,
+       `tensor.expand_shape`/`collapse_shape` and `linalg.transpose` to a
+       `linalg.matmul` (default indexing maps) `x @ B` whose B is an
+       `arith.constant` (dense or `dense_resource`) [dModel, H*D], or a
+       `linalg.transpose` of a constant [H*D, dModel] (nn.Linear's weight),
+       head h owning output features h*D .. (h+1)*D. RoPE is not traced
+       (it preserves norms, so sigma of the weights bounds it too: give
+       `lpattn.qk_sigma`). Otherwise the op gets one error.
+    2. B_X, the bound on token norms: the `token-norm` option (required:
+       this pass recognizes no RMSNorm/LayerNorm; their bounds are
+       getRMSNormTokenNormBound / getLayerNormTokenNormBound).
+    3. |q . k| <= B_X^2 sigma_h (RoPE rotations keep it); the logit bound
+       |c q_ds k_ds q . k| fed to the softmax (c the softmax scale, constant
+       descales; without constant descales it is not written).
+    4. The scale s_h: the largest power of two <= 1 with
+       s_h * alpha * B_X^2 sigma_h <= max finite of the op's *score* type,
+       the type the Q K^T product is rounded to (the logits never live in
+       the qk type; FP8 Q and K feed an f32 sum). s = min over heads.
+       `alpha` (default 1, the worst case for every input) or `auto-alpha`:
+       RASB's rank-aware tail bound solved for overflow probability 1e-6
+       (gamma 2; needs traced weights for dModel).
+
+    s takes effect in the lowering: lpattn-tile computes the score as
+    (f32(round_score(s * Q K^T)) / s) * (c q_ds k_ds) (TileSteps.h,
+    buildScore). s is a power of two, so both multiplies are exact in f32
+    and the scores are bit for bit those of the unscaled op wherever
+    those neither overflow the score type nor are subnormal in it; where
+    the unscaled product overflows (Inf, or NaN after the softmax, with
+    nonsat; max finite with satfinite) the scaled one stays finite and
+    right. Q, K, the descales and c are unchanged, so FP8 operands need no
+    requantization and the op keeps its operands.
+
+    Writes `lpattn.qk_sigma` (when computed here), `lpattn.logit_bound`
+    (max over heads) and `lpattn.qk_scale` (s, 1 included), and one remark
+    per op with sigma, the bounds and the scale per head. Ops that already
+    carry `lpattn.qk_scale` are left alone (a remark says so).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"alpha", "alpha", "double", "1.0",
+           "Calibration factor: the scale puts alpha * bound at the score "
+           "type's max finite (> 0)">,
+    Option<"autoAlpha", "auto-alpha", "bool", "false",
+           "alpha from RASB's rank-aware tail bound (overflow probability "
+           "1e-6, gamma 2) instead of `alpha`">,
+    Option<"iterations", "iterations", "int64_t",
+           "::lpattn::kDefaultPowerIterations",
+           "Most power-iteration steps per head (>= 1)">,
+    Option<"tolerance", "tolerance", "double",
+           "::lpattn::kDefaultPowerTolerance",
+           "Relative change of sigma at which the power iteration stops (> 0)">,
+    Option<"tokenNorm", "token-norm", "double", "0.0",
+           "Bound B_X on the norm of the tokens the Q/K projections read "
+           "(> 0; 0: none given)">,
+  ];
+}
+
 def LPAttnExpandFloatCasts
     : Pass<"lpattn-expand-float-casts", "::mlir::ModuleOp"> {
   let summary = "Expand low-precision float casts into integer bit arithmetic";

@@ -22,9 +22,14 @@ mlir::Value buildQKProduct(TileBuilder &tb, mlir::Value qi, mlir::Value kj,
                            mlir::OpFoldResult rows, mlir::OpFoldResult cols);
 
 /// S = f32(round_score(S)) * (c * q_ds * k_ds): the product rounded to the
-/// score type once, then scaled in f32 (score).
+/// score type once, then scaled in f32 (score). With a qk scale s != 1 (a
+/// power of two, lpattn.qk_scale of lpattn-geometry-scale): S =
+/// (f32(round_score(S * s)) * (1 / s)) * (c * q_ds * k_ds), the same bits
+/// wherever S itself neither overflows the score type nor is subnormal in
+/// it, and finite where S * s fits; s is recorded as the step's
+/// lpattn.scale.
 mlir::Value buildScore(TileBuilder &tb, mlir::Value s, mlir::Value scale,
-                       PrecisionPolicyAttr policy);
+                       PrecisionPolicyAttr policy, double qkScale = 1.0);
 
 /// S + mask, then -inf right of the bottom-right aligned diagonal when
 /// `causal`: key col0 + j is visible to query row0 + i iff
