@@ -4,6 +4,10 @@
 // RUN: lpattn-opt %s --split-input-file --lpattn-geometry-scale=token-norm=100 2>/dev/null | lpattn-opt --split-input-file --lpattn-geometry-scale=token-norm=100 -o /dev/null 2>&1 | FileCheck %s --check-prefix=AGAIN
 // auto-alpha (traced weights only: the other ops get an error).
 // RUN: not lpattn-opt %s --split-input-file --lpattn-geometry-scale='token-norm=100 auto-alpha=true' -o /dev/null 2>&1 | FileCheck %s --check-prefix=AUTO
+// One power-iteration step cannot converge: a warning says sigma may be low.
+// RUN: lpattn-opt %s --split-input-file --lpattn-geometry-scale='token-norm=100 iterations=1' -o /dev/null 2>&1 | FileCheck %s --check-prefix=UNCONVERGED
+// UNCONVERGED: remark: geometry scale: {{.*}} (1 iterations, not converged)
+// UNCONVERGED: warning: lpattn-geometry-scale: the power iteration did not converge in 1 iterations for some head; sigma, approached from below, may be low (raise iterations)
 // lpattn-tile honours the scale in the score step.
 // RUN: lpattn-opt %s --split-input-file --lpattn-geometry-scale=token-norm=100 --lpattn-tile 2>/dev/null | FileCheck %s --check-prefix=TILE
 
