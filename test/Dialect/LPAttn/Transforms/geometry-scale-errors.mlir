@@ -122,6 +122,17 @@ func.func @scale_not_power_of_two(%q: tensor<1x1x8x4xf32>, %k: tensor<1x1x8x4xf3
 
 // -----
 
+func.func @scale_above_one(%q: tensor<1x1x8x4xf32>, %k: tensor<1x1x8x4xf32>, %v: tensor<1x1x8x4xf32>) -> tensor<1x1x8x4xf32> {
+  // expected-error @+1 {{'lpattn.qk_scale' must be a power of two <= 1, got 2}}
+  %o = lpattn.attention %q, %k, %v
+         policy = <qk = f32, score = f32, p = f32, v = f32, acc = f32, out = f32, overflow = satfinite>
+         {lpattn.qk_scale = 2.0 : f64}
+         : tensor<1x1x8x4xf32>, tensor<1x1x8x4xf32>, tensor<1x1x8x4xf32> -> tensor<1x1x8x4xf32>
+  return %o : tensor<1x1x8x4xf32>
+}
+
+// -----
+
 func.func @bound_negative(%q: tensor<1x1x8x4xf32>, %k: tensor<1x1x8x4xf32>, %v: tensor<1x1x8x4xf32>) -> tensor<1x1x8x4xf32> {
   // expected-error @+1 {{'lpattn.logit_bound' must be finite and >= 0, got -5}}
   %o = lpattn.attention %q, %k, %v

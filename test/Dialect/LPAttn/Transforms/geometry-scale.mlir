@@ -2,6 +2,12 @@
 // RUN: lpattn-opt %s --split-input-file --lpattn-geometry-scale=token-norm=100 2>/dev/null | FileCheck %s
 // Running it twice changes nothing more (the scale is applied once).
 // RUN: lpattn-opt %s --split-input-file --lpattn-geometry-scale=token-norm=100 2>/dev/null | lpattn-opt --split-input-file --lpattn-geometry-scale=token-norm=100 -o /dev/null 2>&1 | FileCheck %s --check-prefix=AGAIN
+// auto-alpha (traced weights only: the other ops get an error).
+// RUN: not lpattn-opt %s --split-input-file --lpattn-geometry-scale='token-norm=100 auto-alpha=true' -o /dev/null 2>&1 | FileCheck %s --check-prefix=AUTO
+// One power-iteration step cannot converge: a warning says sigma may be low.
+// RUN: lpattn-opt %s --split-input-file --lpattn-geometry-scale='token-norm=100 iterations=1' -o /dev/null 2>&1 | FileCheck %s --check-prefix=UNCONVERGED
+// UNCONVERGED: remark: geometry scale: {{.*}} (1 iterations, not converged)
+// UNCONVERGED: warning: lpattn-geometry-scale: the power iteration did not converge in 1 iterations for some head; sigma, approached from below, may be low (raise iterations)
 // lpattn-tile honours the scale in the score step.
 // RUN: lpattn-opt %s --split-input-file --lpattn-geometry-scale=token-norm=100 --lpattn-tile 2>/dev/null | FileCheck %s --check-prefix=TILE
 
@@ -177,4 +183,30 @@ func.func @fp8_f32_score(%q: tensor<1x1x8x4xf8E4M3FN>, %k: tensor<1x1x8x4xf8E4M3
          {lpattn.qk_sigma = array<f64: 1000.0>}
          : tensor<1x1x8x4xf8E4M3FN>, tensor<1x1x8x4xf8E4M3FN>, tensor<1x1x8x4xf8E4M3FN> -> tensor<1x1x8x4xf32>
   return %o : tensor<1x1x8x4xf32>
+}
+
+// -----
+
+// Auto alpha. W_q = W_k = the all-ones row (dModel = 64, D = 1), so
+// M = 1 1^T and sigma = 64; |q.k| <= 1e4 * 64 = 640000 (c = 1). alpha = 1:
+// scale 0.0625 (640000 / 16 = 40000 <= 65504 < 80000). auto-alpha: RASB's
+// tail bound with Nq = Nk = 4, r = D = 1, d = 64, delta = 1e-6, gamma = 2:
+// alpha = sqrt(2 ln(2 * 16 / 1e-6)) / 64 = 0.0918592, alpha * 640000 =
+// 58789.9 fits f16: scale 1.
+// REMARK: remark: geometry scale: B_X = 100, alpha = 1, score type f16 (max 65504); head 0 (KV head 0): sigma = 64 ({{[0-9]+}} iterations), |q.k| <= 640000, logit bound 640000, scale 0.0625; op: qk scale 0.0625, logit bound 640000
+// AUTO: remark: geometry scale: B_X = 100, alpha = 0.0918592 (auto), score type f16 (max 65504); head 0 (KV head 0): sigma = 64 ({{[0-9]+}} iterations), |q.k| <= 640000, logit bound 640000, scale 1; op: qk scale 1, logit bound 640000
+// CHECK-LABEL: func.func @auto_alpha
+// CHECK: lpattn.qk_scale = 6.250000e-02 : f64
+func.func @auto_alpha(%x: tensor<4x64xf32>, %v: tensor<1x1x4x1xf16>) -> tensor<1x1x4x1xf32> {
+  %w = arith.constant dense<1.0> : tensor<64x1xf32>
+  %zero = arith.constant 0.0 : f32
+  %init = tensor.empty() : tensor<4x1xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%init : tensor<4x1xf32>) -> tensor<4x1xf32>
+  %p = linalg.matmul ins(%x, %w : tensor<4x64xf32>, tensor<64x1xf32>) outs(%acc : tensor<4x1xf32>) -> tensor<4x1xf32>
+  %p4 = tensor.expand_shape %p [[0, 1, 2], [3]] output_shape [1, 1, 4, 1] : tensor<4x1xf32> into tensor<1x1x4x1xf32>
+  %q = arith.truncf %p4 : tensor<1x1x4x1xf32> to tensor<1x1x4x1xf16>
+  %o = lpattn.attention %q, %q, %v
+         policy = <qk = f16, score = f16, p = f16, v = f16, acc = f32, out = f32, overflow = satfinite>
+         : tensor<1x1x4x1xf16>, tensor<1x1x4x1xf16>, tensor<1x1x4x1xf16> -> tensor<1x1x4x1xf32>
+  return %o : tensor<1x1x4x1xf32>
 }

@@ -285,7 +285,6 @@ def LPAttnGeometryScale
     per op with sigma, the bounds and the scale per head. Ops that already
     carry `lpattn.qk_scale` are left alone (a remark says so).
   }];
-  let dependentDialects = ["::mlir::arith::ArithDialect"];
   let options = [
     Option<"alpha", "alpha", "double", "1.0",
            "Calibration factor: the scale puts alpha * bound at the score "
