@@ -6,8 +6,11 @@ pipeline.
 
 One attention layer (d_model 256, 4 heads of d_head 64, 256 tokens) runs
 for 2000 steps. Each step draws fresh tokens (rows normalized to norm
-sqrt(d_model), as after an RMS/LayerNorm with gain 1) and moves W_Q, W_K by
-a small random step (slow training drift). At steps 400 and 1200 the
+sqrt(d_model), as after an RMSNorm with gain 1) and moves W_Q, W_K by a
+small random step (slow training drift). W_Q and W_K start with entries of
+standard deviation 2 / sqrt(d_model): logits up to about 20, and a logit
+bound (233) that the spike takes past 448, so that the geometry scale,
+at most 1, has to move. At steps 400 and 1200 the
 interaction matrix M = W_Q W_K^T jumps by 4x (W_Q and W_K each doubled; the
 paper's 4x weight spike) and decays back with a time constant of 50 steps.
 Each scheme gives one logit scale s per step (per layer, as the paper's),
@@ -18,8 +21,9 @@ and a scaled logit s * S_ij overflows the qk type (f8E4M3FN) when
   16 resp. 1024 steps), the current step's amax recorded after the step
   (Transformer Engine's delayed scaling, margin 0; s = 1 before any
   history), so a step never sees its own logits;
-- geometry: s = the largest power of two with s * alpha * B_X^2 * sigma /
-  sqrt(d_head) <= 448, sigma = max over heads of ||W_Q W_K^T||_2 of the
+- geometry: s = the largest power of two s <= 1 with s * alpha * B_X^2 *
+  sigma / sqrt(d_head) <= 448 (the rule of getGeometryScale in lpattn's
+  Numerics/Geometry.h), sigma = max over heads of ||W_Q W_K^T||_2 of the
   current weights, B_X = sqrt(d_model) the token-norm bound, alpha = 1
   (the paper's guarantee, before auto-alpha): no activation statistics.
 
@@ -86,10 +90,13 @@ def logits(x, wq, wk):
 
 def geometry_scale(sigma, token_bound, d_head, alpha=1.0,
                    max_finite=QK_MAX_FINITE):
-    """The largest power of two s with s * alpha * B_X^2 * sigma / sqrt(d_h)
-    <= max finite (a power of two, so scaling and descaling are exact)."""
+    """The largest power of two s <= 1 with s * alpha * B_X^2 * sigma /
+    sqrt(d_h) <= max finite: the rule of lpattn's getGeometryScale
+    (Numerics/Geometry.h, branch rasb): a power of two so that scaling and
+    descaling are exact, at most 1 because scaling up buys no precision
+    above the subnormal range."""
     bound = alpha * token_bound ** 2 * sigma / math.sqrt(d_head)
-    return 2.0 ** math.floor(math.log2(max_finite / bound))
+    return min(1.0, 2.0 ** math.floor(math.log2(max_finite / bound)))
 
 
 class DelayedScaling:
@@ -154,15 +161,15 @@ def lpattn_output(s_logits, v, scale):
 
 def run(steps=2000, d_model=256, heads=4, d_head=64, n_tokens=256,
         spikes=(400, 1200), decay=50.0, drift=2e-3, alpha=1.0,
-        histories=(16, 1024), lpattn_steps=None, seed=0):
+        weight_gain=2.0, histories=(16, 1024), lpattn_steps=None, seed=0):
     """Runs the experiment; returns one dict per step with, per scheme,
     `scale`, `overflows`, `max_scaled` (max |s S|) and, where lpattn ran,
     `mse` (lpattn's output vs the float64 reference)."""
     rng = np.random.default_rng(seed)
-    init = 1.0 / math.sqrt(d_model)
+    init = weight_gain / math.sqrt(d_model)
     wq = rng.standard_normal((heads, d_model, d_head)) * init
     wk = rng.standard_normal((heads, d_model, d_head)) * init
-    wv = rng.standard_normal((heads, d_model, d_head)) * init
+    wv = rng.standard_normal((heads, d_model, d_head)) / math.sqrt(d_model)
     token_bound = math.sqrt(d_model)
     delayed = {"delayed-%d" % h: DelayedScaling(h) for h in histories}
     if lpattn_steps is None:
@@ -282,10 +289,11 @@ def main():
         % (args.steps, args.seed, elapsed, spikes[0], spikes[1]),
         "A logit overflows when |s * S| > 448 (f8E4M3FN). delayed-H: s = "
         "448 / max amax of the logits over the last H steps (margin 0). "
-        "geometry: the largest power of two s with s * alpha * B_X^2 * "
-        "sigma / sqrt(d_head) <= 448, sigma = max over heads of "
-        "||W_Q W_K^T||_2 of the current weights (numpy SVD of R_Q R_K^T), "
-        "B_X = 16, alpha = 1.",
+        "geometry: the largest power of two s <= 1 with s * alpha * B_X^2 * "
+        "sigma / sqrt(d_head) <= 448 (getGeometryScale's rule), sigma = max "
+        "over heads of ||W_Q W_K^T||_2 of the current weights (numpy SVD of "
+        "R_Q R_K^T), B_X = 16, alpha = 1. W_Q, W_K start with entries of "
+        "std 2/16.",
         "MSE: lpattn's CPU pipeline (FP8 logits through its qk cast, "
         "satfinite; P, V and the accumulator f32) against float64 "
         "softmax(S) V, at steps t-3..t+30 around each spike and every 25th "
@@ -329,7 +337,7 @@ def plot(records, spikes, path):
     steps = [r["step"] for r in records]
     fig, axes = plt.subplots(2, 2, figsize=(12, 7), sharex=True)
     (ax_max, ax_scale), (ax_over, ax_mse) = axes
-    for scheme in SCHEMES:
+    for scheme, marker in zip(SCHEMES, "o^s"):
         ax_max.semilogy(steps, [r[scheme]["max_scaled"] for r in records],
                         label=scheme, lw=1)
         ax_scale.semilogy(steps, [r[scheme]["scale"] for r in records],
@@ -338,12 +346,14 @@ def plot(records, spikes, path):
                      label=scheme, lw=1)
         ran = [r for r in records if "mse" in r[scheme]]
         ax_mse.semilogy([r["step"] for r in ran],
-                        [r[scheme]["mse"] for r in ran], ".", ms=3,
+                        [r[scheme]["mse"] for r in ran], marker, ms=3,
+                        mfc="none",
                         label=scheme)
     ax_max.axhline(QK_MAX_FINITE, color="k", lw=0.8, ls=":")
     ax_max.set_ylabel("max |s S| (448 dotted)")
     ax_scale.set_ylabel("logit scale s")
     ax_over.set_yscale("symlog", linthresh=1)
+    ax_over.set_ylim(bottom=0)
     ax_over.set_ylabel("logits with |s S| > 448")
     ax_mse.set_ylabel("lpattn output MSE vs float64")
     for ax in axes.flat:
