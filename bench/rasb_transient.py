@@ -263,7 +263,7 @@ def main():
               "steps with scale < 1/2 pre-spike (1, 2)",
               "MSE at spike 1", "MSE at spike 2",
               "median MSE away from spikes",
-              "median max |s S| / 448"]
+              "median of max abs(s S) / 448"]
     rows = []
     for scheme in SCHEMES:
         s = summarize(records, spikes, scheme)
