@@ -95,8 +95,15 @@ def geometry_scale(sigma, token_bound, d_head, alpha=1.0,
     (Numerics/Geometry.h, branch rasb): a power of two so that scaling and
     descaling are exact, at most 1 because scaling up buys no precision
     above the subnormal range."""
-    bound = alpha * token_bound ** 2 * sigma / math.sqrt(d_head)
-    return min(1.0, 2.0 ** math.floor(math.log2(max_finite / bound)))
+    target = alpha * token_bound ** 2 * sigma / math.sqrt(d_head)
+    if not target > max_finite:
+        return 1.0
+    # As getGeometryScale: frexp, not log2, whose rounding could miss a
+    # boundary; max / target in [2^(e-1), 2^e).
+    scale = 2.0 ** (math.frexp(max_finite / target)[1] - 1)
+    while scale * target > max_finite:
+        scale /= 2.0
+    return scale
 
 
 class DelayedScaling:
