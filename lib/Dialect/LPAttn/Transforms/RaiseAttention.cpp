@@ -205,9 +205,10 @@ private:
   void seeThroughRepeat(Traced &traced);
 
   Match match;
-  /// Mask and causal select found while walking from softmax to the QK
-  /// product; a scale after (outside) a mask would scale the mask too.
-  bool maskSeen = false;
+  /// Whether the walk from the softmax back to the QK product has passed a
+  /// scale: a mask found further back was added before it and is scaled
+  /// too, which the op cannot express.
+  bool scaleSeen = false;
   /// Roles of the score tensor's dimensions, for the causal matcher.
   SmallVector<Role> pendingScoreRoles;
   /// Causal conditions found, checked once the roles are known.
@@ -391,9 +392,10 @@ LogicalResult AttentionMatcher::matchScoreBody(linalg::GenericOp generic,
       for (auto [factor, other] : {std::pair{mul.getRhs(), mul.getLhs()},
                                    {mul.getLhs(), mul.getRhs()}}) {
         if (std::optional<double> c = constantOf(factor)) {
-          if (maskSeen || *c <= 0)
+          if (*c <= 0)
             return failure();
           match.scale *= *c;
+          scaleSeen = true;
           scalar = other;
           break;
         }
@@ -404,9 +406,10 @@ LogicalResult AttentionMatcher::matchScoreBody(linalg::GenericOp generic,
     }
     if (auto div = dyn_cast<arith::DivFOp>(op)) {
       std::optional<double> c = constantOf(div.getRhs());
-      if (!c || maskSeen || *c <= 0)
+      if (!c || *c <= 0)
         return failure();
       match.scale /= *c;
+      scaleSeen = true;
       scalar = div.getLhs();
       continue;
     }
@@ -420,10 +423,9 @@ LogicalResult AttentionMatcher::matchScoreBody(linalg::GenericOp generic,
         // The side that continues to the scores must not be this input.
         if (getInputOperand(generic, stripScalarCasts(other)) == input)
           continue;
-        if (maskUse)
+        if (maskUse || scaleSeen)
           return failure();
         maskUse = MaskUse{input->get(), generic.getMatchingIndexingMap(input)};
-        maskSeen = true;
         scalar = other;
         break;
       }
@@ -660,8 +662,6 @@ std::optional<Match> AttentionMatcher::run() {
     qkRoles[batchLoops[1]] = Role::Head;
   } else if (batchLoops.size() == 1) {
     qkRoles[batchLoops[0]] = Role::Head;
-  } else {
-    return std::nullopt;
   }
   SmallVector<Role> scoreRoles;
   for (unsigned d : *scoreDims)
@@ -689,10 +689,7 @@ std::optional<Match> AttentionMatcher::run() {
       double before = match.scale;
       bool hadMask = maskUse.has_value(), hadCausal = match.causal;
       size_t checksBefore = causalChecks.size();
-      bool savedMaskSeen = maskSeen;
-      maskSeen = false;
       LogicalResult matched = matchScoreBody(generic, input);
-      maskSeen = savedMaskSeen;
       if (maskUse.has_value() != hadMask || match.causal != hadCausal ||
           causalChecks.size() != checksBefore)
         return std::nullopt;
@@ -744,7 +741,8 @@ std::optional<Match> AttentionMatcher::run() {
   SmallVector<Role> batchRoles;
   if (batchLoops.size() == 2)
     batchRoles.push_back(Role::Batch);
-  batchRoles.push_back(Role::Head);
+  if (!batchLoops.empty())
+    batchRoles.push_back(Role::Head);
   auto hasRoles = [&](const Traced &t, std::initializer_list<Role> own) {
     SmallVector<Role> expected(batchRoles);
     expected.append(own);
@@ -915,12 +913,21 @@ void raise(IRRewriter &rewriter, Match &match,
   // Back to the layout of the P V product's result.
   Value result = attention.getResult();
   auto resultType = cast<RankedTensorType>(result.getType());
-  if (!llvm::is_contained(match.output.roles, Role::Batch)) {
-    auto collapsed = RankedTensorType::get(resultType.getShape().drop_front(),
-                                           resultType.getElementType());
-    result = tensor::CollapseShapeOp::create(
-        rewriter, loc, collapsed, result,
-        SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}});
+  // Absent batch / head roles are unit dims of the op's result: collapse
+  // them into the query dim that follows.
+  int64_t absent = 4 - match.output.roles.size();
+  if (absent > 0) {
+    SmallVector<ReassociationIndices> groups;
+    ReassociationIndices first;
+    for (int64_t i = 0; i <= absent; ++i)
+      first.push_back(i);
+    groups.push_back(first);
+    for (int64_t i = absent + 1; i < 4; ++i)
+      groups.push_back({i});
+    auto collapsed = RankedTensorType::get(
+        resultType.getShape().drop_front(absent), resultType.getElementType());
+    result = tensor::CollapseShapeOp::create(rewriter, loc, collapsed, result,
+                                             groups);
   }
   SmallVector<Role> resultRoles;
   for (Role role : kOutputOrder)

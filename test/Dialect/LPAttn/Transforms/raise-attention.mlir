@@ -35,3 +35,192 @@ func.func @bmm_softmax_f16(%q: tensor<4x16x8xf16>, %k: tensor<4x16x8xf16>, %v: t
   %o = linalg.batch_matmul ins(%p, %v : tensor<4x16x16xf16>, tensor<4x16x8xf16>) outs(%o_zero : tensor<4x16x8xf16>) -> tensor<4x16x8xf16>
   return %o : tensor<4x16x8xf16>
 }
+
+// -----
+
+// Einsum-style generics on [B, N, H, D] operands (K read through its map, not
+// transposed), f16 inputs summed in f32, the scale as a divide, an additive
+// [Nq, Nk] mask broadcast over B and H, the decomposed softmax, P rounded to
+// f16 before P V, the result in [B, N, H, Dv].
+
+#q_bnhd = affine_map<(b, h, i, j, d) -> (b, i, h, d)>
+#k_bnhd = affine_map<(b, h, i, j, d) -> (b, j, h, d)>
+#s_bhij = affine_map<(b, h, i, j, d) -> (b, h, i, j)>
+#id4 = affine_map<(b, h, i, j) -> (b, h, i, j)>
+#row = affine_map<(b, h, i, j) -> (b, h, i)>
+#mask_ij = affine_map<(b, h, i, j) -> (i, j)>
+#p_bhij = affine_map<(b, h, i, e, j) -> (b, h, i, j)>
+#v_bnhd = affine_map<(b, h, i, e, j) -> (b, j, h, e)>
+#o_bnhd = affine_map<(b, h, i, e, j) -> (b, i, h, e)>
+func.func @einsum_bnhd_mask(%q: tensor<2x16x2x8xf16>, %k: tensor<2x16x2x8xf16>, %v: tensor<2x16x2x8xf16>, %mask: tensor<16x16xf32>) -> tensor<2x16x2x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %four = arith.constant 4.0 : f32
+  %s_init = tensor.empty() : tensor<2x2x16x16xf32>
+  %s_zero = linalg.fill ins(%zero : f32) outs(%s_init : tensor<2x2x16x16xf32>) -> tensor<2x2x16x16xf32>
+  %s = linalg.generic {indexing_maps = [#q_bnhd, #k_bnhd, #s_bhij], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %k : tensor<2x16x2x8xf16>, tensor<2x16x2x8xf16>) outs(%s_zero : tensor<2x2x16x16xf32>) {
+  ^bb0(%a: f16, %b: f16, %acc: f32):
+    %a32 = arith.extf %a : f16 to f32
+    %b32 = arith.extf %b : f16 to f32
+    %m = arith.mulf %a32, %b32 : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x16x16xf32>
+  %scaled = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s : tensor<2x2x16x16xf32>) outs(%s_init : tensor<2x2x16x16xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.divf %x, %four : f32
+    linalg.yield %y : f32
+  } -> tensor<2x2x16x16xf32>
+  %masked = linalg.generic {indexing_maps = [#id4, #mask_ij, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%scaled, %mask : tensor<2x2x16x16xf32>, tensor<16x16xf32>) outs(%s_init : tensor<2x2x16x16xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %y = arith.addf %x, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<2x2x16x16xf32>
+  %r_init = tensor.empty() : tensor<2x2x16xf32>
+  %max_init = linalg.fill ins(%ninf : f32) outs(%r_init : tensor<2x2x16xf32>) -> tensor<2x2x16xf32>
+  %max = linalg.generic {indexing_maps = [#id4, #row], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%masked : tensor<2x2x16x16xf32>) outs(%max_init : tensor<2x2x16xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.maximumf %x, %o : f32
+    linalg.yield %y : f32
+  } -> tensor<2x2x16xf32>
+  %e = linalg.generic {indexing_maps = [#id4, #row, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%masked, %max : tensor<2x2x16x16xf32>, tensor<2x2x16xf32>) outs(%s_init : tensor<2x2x16x16xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %d = arith.subf %x, %m : f32
+    %y = math.exp %d : f32
+    linalg.yield %y : f32
+  } -> tensor<2x2x16x16xf32>
+  %sum_init = linalg.fill ins(%zero : f32) outs(%r_init : tensor<2x2x16xf32>) -> tensor<2x2x16xf32>
+  %sum = linalg.generic {indexing_maps = [#id4, #row], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%e : tensor<2x2x16x16xf32>) outs(%sum_init : tensor<2x2x16xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = arith.addf %x, %o : f32
+    linalg.yield %y : f32
+  } -> tensor<2x2x16xf32>
+  %sm = linalg.generic {indexing_maps = [#id4, #row, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%e, %sum : tensor<2x2x16x16xf32>, tensor<2x2x16xf32>) outs(%s_init : tensor<2x2x16x16xf32>) {
+  ^bb0(%x: f32, %l: f32, %o: f32):
+    %y = arith.divf %x, %l : f32
+    linalg.yield %y : f32
+  } -> tensor<2x2x16x16xf32>
+  %p_init = tensor.empty() : tensor<2x2x16x16xf16>
+  %p = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%sm : tensor<2x2x16x16xf32>) outs(%p_init : tensor<2x2x16x16xf16>) {
+  ^bb0(%x: f32, %o: f16):
+    %y = arith.truncf %x : f32 to f16
+    linalg.yield %y : f16
+  } -> tensor<2x2x16x16xf16>
+  %o_init = tensor.empty() : tensor<2x16x2x8xf32>
+  %o_zero = linalg.fill ins(%zero : f32) outs(%o_init : tensor<2x16x2x8xf32>) -> tensor<2x16x2x8xf32>
+  %o = linalg.generic {indexing_maps = [#p_bhij, #v_bnhd, #o_bnhd], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%p, %v : tensor<2x2x16x16xf16>, tensor<2x16x2x8xf16>) outs(%o_zero : tensor<2x16x2x8xf32>) {
+  ^bb0(%a: f16, %b: f16, %acc: f32):
+    %a32 = arith.extf %a : f16 to f32
+    %b32 = arith.extf %b : f16 to f32
+    %m = arith.mulf %a32, %b32 : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x16x2x8xf32>
+  return %o : tensor<2x16x2x8xf32>
+}
+
+// -----
+
+// GQA as torch's repeat_kv (broadcast + collapse_shape of K and V), the scale
+// on Q (a power of two: exact in bf16), a causal select of -inf on
+// linalg.index (key > query), QK^T by indexing maps, and P V in the
+// transposed form Vᵀ Pᵀ.
+
+#id4 = affine_map<(b, h, i, j) -> (b, h, i, j)>
+#q_map = affine_map<(b, h, i, j, d) -> (b, h, i, d)>
+#k_map = affine_map<(b, h, i, j, d) -> (b, h, j, d)>
+#s_map = affine_map<(b, h, i, j, d) -> (b, h, i, j)>
+#vt_map = affine_map<(b, h, e, i, j) -> (b, h, e, j)>
+#pt_map = affine_map<(b, h, e, i, j) -> (b, h, j, i)>
+#ot_map = affine_map<(b, h, e, i, j) -> (b, h, e, i)>
+func.func @gqa_causal_vt_pt(%q: tensor<1x4x8x16xbf16>, %k: tensor<1x2x8x16xbf16>, %v: tensor<1x2x8x16xbf16>) -> tensor<1x4x16x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %quarter = arith.constant 0.25 : bf16
+  %q_init = tensor.empty() : tensor<1x4x8x16xbf16>
+  %qs = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%q : tensor<1x4x8x16xbf16>) outs(%q_init : tensor<1x4x8x16xbf16>) {
+  ^bb0(%x: bf16, %o: bf16):
+    %y = arith.mulf %x, %quarter : bf16
+    linalg.yield %y : bf16
+  } -> tensor<1x4x8x16xbf16>
+  %rep_init = tensor.empty() : tensor<1x2x2x8x16xbf16>
+  %k5 = linalg.broadcast ins(%k : tensor<1x2x8x16xbf16>) outs(%rep_init : tensor<1x2x2x8x16xbf16>) dimensions = [2]
+  %kr = tensor.collapse_shape %k5 [[0], [1, 2], [3], [4]] : tensor<1x2x2x8x16xbf16> into tensor<1x4x8x16xbf16>
+  %v5 = linalg.broadcast ins(%v : tensor<1x2x8x16xbf16>) outs(%rep_init : tensor<1x2x2x8x16xbf16>) dimensions = [2]
+  %vr = tensor.collapse_shape %v5 [[0], [1, 2], [3], [4]] : tensor<1x2x2x8x16xbf16> into tensor<1x4x8x16xbf16>
+  %s_init = tensor.empty() : tensor<1x4x8x8xf32>
+  %s_zero = linalg.fill ins(%zero : f32) outs(%s_init : tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  %s = linalg.generic {indexing_maps = [#q_map, #k_map, #s_map], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%qs, %kr : tensor<1x4x8x16xbf16>, tensor<1x4x8x16xbf16>) outs(%s_zero : tensor<1x4x8x8xf32>) {
+  ^bb0(%a: bf16, %b: bf16, %acc: f32):
+    %a32 = arith.extf %a : bf16 to f32
+    %b32 = arith.extf %b : bf16 to f32
+    %m = arith.mulf %a32, %b32 : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x8x8xf32>
+  %causal = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s : tensor<1x4x8x8xf32>) outs(%s_init : tensor<1x4x8x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 2 : index
+    %j = linalg.index 3 : index
+    %future = arith.cmpi ugt, %j, %i : index
+    %y = arith.select %future, %ninf, %x : f32
+    linalg.yield %y : f32
+  } -> tensor<1x4x8x8xf32>
+  %sm = linalg.softmax dimension(3) ins(%causal : tensor<1x4x8x8xf32>) outs(%s_init : tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  %p_init = tensor.empty() : tensor<1x4x8x8xbf16>
+  %p = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%sm : tensor<1x4x8x8xf32>) outs(%p_init : tensor<1x4x8x8xbf16>) {
+  ^bb0(%x: f32, %o: bf16):
+    %y = arith.truncf %x : f32 to bf16
+    linalg.yield %y : bf16
+  } -> tensor<1x4x8x8xbf16>
+  %pt_init = tensor.empty() : tensor<1x4x8x8xbf16>
+  %pt = linalg.transpose ins(%p : tensor<1x4x8x8xbf16>) outs(%pt_init : tensor<1x4x8x8xbf16>) permutation = [0, 1, 3, 2]
+  %vt_init = tensor.empty() : tensor<1x4x16x8xbf16>
+  %vt = linalg.transpose ins(%vr : tensor<1x4x8x16xbf16>) outs(%vt_init : tensor<1x4x16x8xbf16>) permutation = [0, 1, 3, 2]
+  %ot_init = tensor.empty() : tensor<1x4x16x8xf32>
+  %ot_zero = linalg.fill ins(%zero : f32) outs(%ot_init : tensor<1x4x16x8xf32>) -> tensor<1x4x16x8xf32>
+  %ot = linalg.generic {indexing_maps = [#vt_map, #pt_map, #ot_map], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%vt, %pt : tensor<1x4x16x8xbf16>, tensor<1x4x8x8xbf16>) outs(%ot_zero : tensor<1x4x16x8xf32>) {
+  ^bb0(%a: bf16, %b: bf16, %acc: f32):
+    %a32 = arith.extf %a : bf16 to f32
+    %b32 = arith.extf %b : bf16 to f32
+    %m = arith.mulf %a32, %b32 : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x16x8xf32>
+  return %ot : tensor<1x4x16x8xf32>
+}
+
+// -----
+
+// One head in f32: linalg.matmul with indexing maps reading K as [Nk, D],
+// Nq = 4 < Nk = 8 and a bottom-right causal mask (key <= query + 4) kept by
+// the select's true side.
+
+#mq = affine_map<(i, j, d) -> (i, d)>
+#mk = affine_map<(i, j, d) -> (j, d)>
+#ms = affine_map<(i, j, d) -> (i, j)>
+#id2 = affine_map<(i, j) -> (i, j)>
+func.func @matmul_bottom_right_causal(%q: tensor<4x16xf32>, %k: tensor<8x16xf32>, %v: tensor<8x16xf32>) -> tensor<4x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %lowest = arith.constant -3.40282347E+38 : f32
+  %c = arith.constant 0.25 : f32
+  %c4 = arith.constant 4 : index
+  %s_init = tensor.empty() : tensor<4x8xf32>
+  %s_zero = linalg.fill ins(%zero : f32) outs(%s_init : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %s = linalg.matmul indexing_maps = [#mq, #mk, #ms] ins(%q, %k : tensor<4x16xf32>, tensor<8x16xf32>) outs(%s_zero : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %masked = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%s : tensor<4x8xf32>) outs(%s_init : tensor<4x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %shifted = arith.addi %i, %c4 : index
+    %visible = arith.cmpi sle, %j, %shifted : index
+    %scaled = arith.mulf %x, %c : f32
+    %y = arith.select %visible, %scaled, %lowest : f32
+    linalg.yield %y : f32
+  } -> tensor<4x8xf32>
+  %sm = linalg.softmax dimension(1) ins(%masked : tensor<4x8xf32>) outs(%s_init : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %o_init = tensor.empty() : tensor<4x16xf32>
+  %o_zero = linalg.fill ins(%zero : f32) outs(%o_init : tensor<4x16xf32>) -> tensor<4x16xf32>
+  %o = linalg.matmul ins(%sm, %v : tensor<4x8xf32>, tensor<8x16xf32>) outs(%o_zero : tensor<4x16xf32>) -> tensor<4x16xf32>
+  return %o : tensor<4x16xf32>
+}
