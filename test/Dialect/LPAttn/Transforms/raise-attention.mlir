@@ -5,6 +5,16 @@
 // f32 between extf and truncf. [B*H, N, D] is raised as B = 1, H = B*H.
 
 #id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-LABEL: func.func @bmm_softmax_f16(
+// CHECK-SAME: %[[Q:[^:]+]]: tensor<4x16x8xf16>, %[[K:[^:]+]]: tensor<4x16x8xf16>, %[[V:[^:]+]]: tensor<4x16x8xf16>
+// CHECK-NOT: linalg.
+// CHECK-DAG: %[[Q4:.*]] = tensor.expand_shape %[[Q]] {{\[}}[0, 1], [2], [3]] output_shape [1, 4, 16, 8]
+// CHECK-DAG: %[[K4:.*]] = tensor.expand_shape %[[K]] {{\[}}[0, 1], [2], [3]]
+// CHECK-DAG: %[[V4:.*]] = tensor.expand_shape %[[V]] {{\[}}[0, 1], [2], [3]]
+// CHECK: %[[O:.*]] = lpattn.attention %[[Q4]], %[[K4]], %[[V4]] policy = <qk = f16, score = f16, p = f16, v = f16, acc = f16, out = f16, overflow = nonsat> scale = 0.353515625 {{.*}} causal = false : {{.*}} -> tensor<1x4x16x8xf16>
+// CHECK-NOT: linalg.
+// CHECK: %[[R:.*]] = tensor.collapse_shape %[[O]] {{\[}}[0, 1], [2], [3]] : tensor<1x4x16x8xf16> into tensor<4x16x8xf16>
+// CHECK: return %[[R]]
 func.func @bmm_softmax_f16(%q: tensor<4x16x8xf16>, %k: tensor<4x16x8xf16>, %v: tensor<4x16x8xf16>) -> tensor<4x16x8xf16> {
   %zero = arith.constant 0.0 : f16
   %c = arith.constant 0.353515625 : f16
@@ -52,6 +62,17 @@ func.func @bmm_softmax_f16(%q: tensor<4x16x8xf16>, %k: tensor<4x16x8xf16>, %v: t
 #p_bhij = affine_map<(b, h, i, e, j) -> (b, h, i, j)>
 #v_bnhd = affine_map<(b, h, i, e, j) -> (b, j, h, e)>
 #o_bnhd = affine_map<(b, h, i, e, j) -> (b, i, h, e)>
+// CHECK-LABEL: func.func @einsum_bnhd_mask(
+// CHECK-SAME: %[[Q:[^:]+]]: tensor<2x16x2x8xf16>, %[[K:[^:]+]]: tensor<2x16x2x8xf16>, %[[V:[^:]+]]: tensor<2x16x2x8xf16>, %[[M:[^:]+]]: tensor<16x16xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: %[[QT:.*]] = linalg.transpose ins(%[[Q]] : tensor<2x16x2x8xf16>) outs({{.*}} : tensor<2x2x16x8xf16>) permutation = [0, 2, 1, 3]
+// CHECK: %[[KT:.*]] = linalg.transpose ins(%[[K]] {{.*}} permutation = [0, 2, 1, 3]
+// CHECK: %[[VT:.*]] = linalg.transpose ins(%[[V]] {{.*}} permutation = [0, 2, 1, 3]
+// CHECK: %[[M4:.*]] = tensor.expand_shape %[[M]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 16, 16]
+// CHECK: %[[O:.*]] = lpattn.attention %[[QT]], %[[KT]], %[[VT]] mask(%[[M4]]) policy = <qk = f16, score = f32, p = f16, v = f16, acc = f32, out = f32, overflow = nonsat> scale = 2.500000e-01 {{.*}} causal = false
+// CHECK: %[[R:.*]] = linalg.transpose ins(%[[O]] : tensor<2x2x16x8xf32>) outs({{.*}} : tensor<2x16x2x8xf32>) permutation = [0, 2, 1, 3]
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[R]]
 func.func @einsum_bnhd_mask(%q: tensor<2x16x2x8xf16>, %k: tensor<2x16x2x8xf16>, %v: tensor<2x16x2x8xf16>, %mask: tensor<16x16xf32>) -> tensor<2x16x2x8xf32> {
   %zero = arith.constant 0.0 : f32
   %ninf = arith.constant 0xFF800000 : f32
@@ -133,6 +154,14 @@ func.func @einsum_bnhd_mask(%q: tensor<2x16x2x8xf16>, %k: tensor<2x16x2x8xf16>, 
 #vt_map = affine_map<(b, h, e, i, j) -> (b, h, e, j)>
 #pt_map = affine_map<(b, h, e, i, j) -> (b, h, j, i)>
 #ot_map = affine_map<(b, h, e, i, j) -> (b, h, e, i)>
+// CHECK-LABEL: func.func @gqa_causal_vt_pt(
+// CHECK-SAME: %[[Q:[^:]+]]: tensor<1x4x8x16xbf16>, %[[K:[^:]+]]: tensor<1x2x8x16xbf16>, %[[V:[^:]+]]: tensor<1x2x8x16xbf16>
+// CHECK-NOT: linalg.
+// CHECK: %[[O:.*]] = lpattn.attention %[[Q]], %[[K]], %[[V]] policy = <qk = bf16, score = f32, p = bf16, v = bf16, acc = f32, out = f32, overflow = nonsat> scale = 2.500000e-01 {{.*}} causal = true : tensor<1x4x8x16xbf16>, tensor<1x2x8x16xbf16>, tensor<1x2x8x16xbf16> -> tensor<1x4x8x16xf32>
+// CHECK: %[[R:.*]] = linalg.transpose ins(%[[O]] : tensor<1x4x8x16xf32>) outs({{.*}} : tensor<1x4x16x8xf32>) permutation = [0, 1, 3, 2]
+// CHECK-NOT: linalg.
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: return %[[R]]
 func.func @gqa_causal_vt_pt(%q: tensor<1x4x8x16xbf16>, %k: tensor<1x2x8x16xbf16>, %v: tensor<1x2x8x16xbf16>) -> tensor<1x4x16x8xf32> {
   %zero = arith.constant 0.0 : f32
   %ninf = arith.constant 0xFF800000 : f32
@@ -200,6 +229,11 @@ func.func @gqa_causal_vt_pt(%q: tensor<1x4x8x16xbf16>, %k: tensor<1x2x8x16xbf16>
 #mk = affine_map<(i, j, d) -> (j, d)>
 #ms = affine_map<(i, j, d) -> (i, j)>
 #id2 = affine_map<(i, j) -> (i, j)>
+// CHECK-LABEL: func.func @matmul_bottom_right_causal(
+// CHECK-NOT: linalg.
+// CHECK: lpattn.attention {{.*}} policy = <qk = f32, score = f32, p = f32, v = f32, acc = f32, out = f32, overflow = nonsat> scale = 2.500000e-01 {{.*}} causal = true : tensor<1x1x4x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32> -> tensor<1x1x4x16xf32>
+// CHECK: tensor.collapse_shape {{.*}} {{\[}}[0, 1, 2], [3]] : tensor<1x1x4x16xf32> into tensor<4x16xf32>
+// CHECK-NOT: linalg.
 func.func @matmul_bottom_right_causal(%q: tensor<4x16xf32>, %k: tensor<8x16xf32>, %v: tensor<8x16xf32>) -> tensor<4x16xf32> {
   %zero = arith.constant 0.0 : f32
   %lowest = arith.constant -3.40282347E+38 : f32
