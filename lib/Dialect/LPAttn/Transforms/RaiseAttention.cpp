@@ -805,6 +805,18 @@ std::optional<Match> AttentionMatcher::run() {
     match.mask = *mask;
   }
 
+  // Static shapes only (the transposes are built with static inits), and a
+  // scale the op can hold (a normal f32: Numerics/Rules.h).
+  for (const Traced *t : {&*q, &*k, &*v, &*out})
+    if (!cast<RankedTensorType>(t->source.getType()).hasStaticShape())
+      return std::nullopt;
+  if (match.mask &&
+      !cast<RankedTensorType>(match.mask->source.getType()).hasStaticShape())
+    return std::nullopt;
+  if (!checkSoftmaxScale(match.scale).empty() ||
+      !checkRoundsToF32("scale", match.scale).empty())
+    return std::nullopt;
+
   // The precisions the IR computes in.
   auto formatOf = [](Value value) {
     return getFloatFormat(getElementTypeOrSelf(value.getType()));

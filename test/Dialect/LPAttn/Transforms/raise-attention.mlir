@@ -258,3 +258,43 @@ func.func @matmul_bottom_right_causal(%q: tensor<4x16xf32>, %k: tensor<8x16xf32>
   %o = linalg.matmul ins(%sm, %v : tensor<4x8xf32>, tensor<8x16xf32>) outs(%o_zero : tensor<4x16xf32>) -> tensor<4x16xf32>
   return %o : tensor<4x16xf32>
 }
+
+// -----
+
+// K passed pre-transposed ([B*H, D, Nk]), scale, f16 mask and a causal
+// select fused into one generic (query >= key: top-left, equal to the op's
+// bottom-right since Nq = Nk), P kept in f32 for P V on f32 V.
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-LABEL: func.func @pre_transposed_k_fused(
+// CHECK-SAME: %[[Q:[^:]+]]: tensor<2x8x4xf32>, %[[KT:[^:]+]]: tensor<2x4x8xf32>, %[[V:[^:]+]]: tensor<2x8x4xf32>, %[[M:[^:]+]]: tensor<2x8x8xf16>
+// CHECK: %[[K:.*]] = linalg.transpose ins(%[[KT]] : tensor<2x4x8xf32>) outs({{.*}} : tensor<2x8x4xf32>) permutation = [0, 2, 1]
+// CHECK: %[[K4:.*]] = tensor.expand_shape %[[K]]
+// CHECK: %[[M4:.*]] = tensor.expand_shape %[[M]] {{\[}}[0, 1], [2], [3]] output_shape [1, 2, 8, 8]
+// CHECK: %[[MF:.*]] = arith.extf %[[M4]] : tensor<1x2x8x8xf16> to tensor<1x2x8x8xf32>
+// CHECK: lpattn.attention {{.*}}, %[[K4]], {{.*}} mask(%[[MF]]) policy = <qk = f32, score = f32, p = f32, v = f32, acc = f32, out = f32, overflow = nonsat> scale = 1.250000e-01 {{.*}} causal = true
+// CHECK-NOT: linalg.softmax
+func.func @pre_transposed_k_fused(%q: tensor<2x8x4xf32>, %kt: tensor<2x4x8xf32>, %v: tensor<2x8x4xf32>, %mask: tensor<2x8x8xf16>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %c = arith.constant 0.125 : f32
+  %s_init = tensor.empty() : tensor<2x8x8xf32>
+  %s_zero = linalg.fill ins(%zero : f32) outs(%s_init : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x8x4xf32>, tensor<2x4x8xf32>) outs(%s_zero : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %x = linalg.generic {indexing_maps = [#id3, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<2x8x8xf32>, tensor<2x8x8xf16>) outs(%s_init : tensor<2x8x8xf32>) {
+  ^bb0(%in: f32, %m: f16, %out: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %m32 = arith.extf %m : f16 to f32
+    %scaled = arith.mulf %in, %c : f32
+    %masked = arith.addf %scaled, %m32 : f32
+    %visible = arith.cmpi sge, %i, %j : index
+    %y = arith.select %visible, %masked, %ninf : f32
+    linalg.yield %y : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%x : tensor<2x8x8xf32>) outs(%s_init : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %o_init = tensor.empty() : tensor<2x8x4xf32>
+  %o_zero = linalg.fill ins(%zero : f32) outs(%o_init : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%o_zero : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
