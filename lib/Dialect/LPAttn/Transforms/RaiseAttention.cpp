@@ -548,28 +548,76 @@ std::optional<Traced> AttentionMatcher::assignRoles(Use use,
   return traced;
 }
 
+/// The source of `repeated` if it repeats it along a new dimension `added`:
+/// linalg.broadcast(x, dimensions = [added]), or a copying linalg.generic
+/// that reads x with `added` dropped from its map or read at 0 from
+/// x = tensor.expand_shape that made `added` a unit dim (torch-mlir).
+static Value getRepeatSource(Value repeated, int64_t added,
+                             SmallVectorImpl<Operation *> &ops) {
+  if (auto broadcast = repeated.getDefiningOp<linalg::BroadcastOp>()) {
+    if (broadcast.getDimensions() != ArrayRef<int64_t>{added})
+      return {};
+    ops.push_back(broadcast);
+    return broadcast.getInput();
+  }
+  auto generic = repeated.getDefiningOp<linalg::GenericOp>();
+  if (!generic || !isAllParallel(generic) || generic.getNumDpsInputs() != 1 ||
+      generic.getNumDpsInits() != 1 ||
+      !generic.getIndexingMapsArray().back().isIdentity() ||
+      getYielded(generic) != generic.getBody()->getArgument(0))
+    return {};
+  AffineMap map = generic.getIndexingMapsArray()[0];
+  unsigned rank = generic.getNumLoops();
+  MLIRContext *context = generic.getContext();
+  Value input = generic.getDpsInputs()[0];
+  AffineMap dropped =
+      AffineMap::getMultiDimIdentityMap(rank, context).dropResult(added);
+  if (map == dropped) {
+    ops.push_back(generic);
+    return input;
+  }
+  SmallVector<AffineExpr> atZero(
+      AffineMap::getMultiDimIdentityMap(rank, context).getResults());
+  atZero[added] = getAffineConstantExpr(0, context);
+  auto expand = input.getDefiningOp<tensor::ExpandShapeOp>();
+  if (map != AffineMap::get(rank, 0, atZero, context) || !expand ||
+      expand.getResultType().getDimSize(added) != 1)
+    return {};
+  // Every group of the expansion is one source dim, plus the unit dim.
+  for (const ReassociationIndices &group : expand.getReassociationIndices())
+    for (int64_t dim : group)
+      if (dim != added && group.size() != 1 &&
+          !(group.size() == 2 && llvm::is_contained(group, added)))
+        return {};
+  ops.append({generic, expand});
+  return expand.getSrc();
+}
+
 void AttentionMatcher::seeThroughRepeat(Traced &traced) {
   // torch's repeat_kv: x[:, :, None].expand(B, Hkv, G, N, D).reshape(B, Hkv*G,
-  // N, D), i.e. collapse_shape(broadcast(x, dims = [h + 1])) with the group
-  // [h, h + 1]: query head h reads KV head h / G, as lpattn.attention does.
+  // N, D): a collapse_shape merging (Hkv, G), Hkv major, of a repeat along
+  // the new G dim. Query head h then reads KV head h / G, as in
+  // lpattn.attention; the head-minor order (G, Hkv) is another model.
   auto collapse = traced.source.getDefiningOp<tensor::CollapseShapeOp>();
   if (!collapse)
     return;
-  auto broadcast = collapse.getSrc().getDefiningOp<linalg::BroadcastOp>();
-  if (!broadcast || broadcast.getDimensions().size() != 1)
-    return;
-  int64_t added = broadcast.getDimensions()[0];
-  SmallVector<ReassociationIndices> groups =
-      collapse.getReassociationIndices();
-  for (auto [i, group] : llvm::enumerate(groups)) {
-    bool expected = traced.roles[i] == Role::Head
-                        ? group == ReassociationIndices{added - 1, added}
-                        : group.size() == 1;
-    if (!expected)
+  int64_t added = -1;
+  for (auto [i, group] : llvm::enumerate(collapse.getReassociationIndices())) {
+    if (traced.roles[i] == Role::Head && group.size() == 2 &&
+        group[1] == group[0] + 1)
+      added = group[1];
+    else if (group.size() != 1)
       return;
   }
-  match.ops.append({collapse, broadcast});
-  traced.source = broadcast.getInput();
+  if (added < 0)
+    return;
+  SmallVector<Operation *> ops;
+  Value source = getRepeatSource(collapse.getSrc(), added, ops);
+  if (!source)
+    return;
+  match.ops.push_back(collapse);
+  match.ops.append(ops);
+  traced.source = source;
 }
 
 std::optional<Match> AttentionMatcher::run() {
@@ -714,7 +762,10 @@ std::optional<Match> AttentionMatcher::run() {
   std::optional<Traced> k = assignRoles(kUse, qkRoles);
   if (!q || !k)
     return std::nullopt;
+  Traced repeatedKey = *k;
+  size_t opsBeforeKeyRepeat = match.ops.size();
   seeThroughRepeat(*k);
+  size_t opsAfterKeyRepeat = match.ops.size();
 
   // P V loop roles from P's dims (= score dims); the remaining one is Dv.
   SmallVector<Role> pvRoles(pv.getNumLoops(), Role::None);
@@ -735,6 +786,7 @@ std::optional<Match> AttentionMatcher::run() {
                   pvRoles);
   if (!v || !out)
     return std::nullopt;
+  Traced repeatedValue = *v;
   seeThroughRepeat(*v);
 
   // Each operand must hold exactly its roles, once each.
@@ -756,6 +808,28 @@ std::optional<Match> AttentionMatcher::run() {
       !hasRoles(*v, {Role::Key, Role::ValueDim}) ||
       !hasRoles(*out, {Role::Query, Role::ValueDim}))
     return std::nullopt;
+
+  // K and V share their KV heads: if only one of them is a recognized
+  // repeat, give the op both repeated (still exact, just not GQA).
+  auto headCount = [](const Traced &t) {
+    auto it = llvm::find(t.roles, Role::Head);
+    return it == t.roles.end()
+               ? int64_t{1}
+               : cast<RankedTensorType>(t.source.getType())
+                     .getDimSize(it - t.roles.begin());
+  };
+  if (headCount(*k) != headCount(*v)) {
+    if (k->source != repeatedKey.source) {
+      match.ops.erase(match.ops.begin() + opsBeforeKeyRepeat,
+                      match.ops.begin() + opsAfterKeyRepeat);
+      *k = repeatedKey;
+    }
+    if (v->source != repeatedValue.source) {
+      *v = repeatedValue;
+    }
+    if (headCount(*k) != headCount(*v))
+      return std::nullopt;
+  }
 
   // Sizes per role, and the checks the op's verifier would do anyway.
   auto sizeOf = [](const Traced &t, Role role) -> int64_t {

@@ -298,3 +298,108 @@ func.func @pre_transposed_k_fused(%q: tensor<2x8x4xf32>, %kt: tensor<2x4x8xf32>,
   %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%o_zero : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
   return %o : tensor<2x8x4xf32>
 }
+
+// -----
+
+// GQA as torch-mlir writes repeat_kv: tensor.expand_shape to [B, Hkv, 1, N, D],
+// a copying generic that reads the unit dim at 0, collapse_shape (Hkv, G).
+// V as linalg.broadcast; no scale (1). Both become KV heads of the op.
+
+#id4 = affine_map<(b, h, i, j) -> (b, h, i, j)>
+#rep_src = affine_map<(b, h, g, n, d) -> (b, h, 0, n, d)>
+#rep_dst = affine_map<(b, h, g, n, d) -> (b, h, g, n, d)>
+#q_map = affine_map<(b, h, i, j, d) -> (b, h, i, d)>
+#k_map = affine_map<(b, h, i, j, d) -> (b, h, j, d)>
+#s_map = affine_map<(b, h, i, j, d) -> (b, h, i, j)>
+#p_map = affine_map<(b, h, i, e, j) -> (b, h, i, j)>
+#v_map = affine_map<(b, h, i, e, j) -> (b, h, j, e)>
+#o_map = affine_map<(b, h, i, e, j) -> (b, h, i, e)>
+// CHECK-LABEL: func.func @gqa_expand_generic(
+// CHECK-SAME: %[[Q:[^:]+]]: tensor<1x4x8x16xf16>, %[[K:[^:]+]]: tensor<1x2x8x16xf16>, %[[V:[^:]+]]: tensor<1x2x8x16xf16>
+// CHECK-NOT: linalg.
+// CHECK: lpattn.attention %[[Q]], %[[K]], %[[V]] policy = <qk = f16, score = f16, p = f16, v = f16, acc = f16, out = f16, overflow = nonsat> scale = 1.000000e+00 {{.*}} : tensor<1x4x8x16xf16>, tensor<1x2x8x16xf16>, tensor<1x2x8x16xf16> -> tensor<1x4x8x16xf16>
+// CHECK-NOT: tensor.expand_shape
+// CHECK-NOT: linalg.
+func.func @gqa_expand_generic(%q: tensor<1x4x8x16xf16>, %k: tensor<1x2x8x16xf16>, %v: tensor<1x2x8x16xf16>) -> tensor<1x4x8x16xf16> {
+  %zero = arith.constant 0.0 : f16
+  %k1 = tensor.expand_shape %k [[0], [1, 2], [3], [4]] output_shape [1, 2, 1, 8, 16] : tensor<1x2x8x16xf16> into tensor<1x2x1x8x16xf16>
+  %rep_init = tensor.empty() : tensor<1x2x2x8x16xf16>
+  %k5 = linalg.generic {indexing_maps = [#rep_src, #rep_dst], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%k1 : tensor<1x2x1x8x16xf16>) outs(%rep_init : tensor<1x2x2x8x16xf16>) {
+  ^bb0(%x: f16, %o: f16):
+    linalg.yield %x : f16
+  } -> tensor<1x2x2x8x16xf16>
+  %kr = tensor.collapse_shape %k5 [[0], [1, 2], [3], [4]] : tensor<1x2x2x8x16xf16> into tensor<1x4x8x16xf16>
+  %v5 = linalg.broadcast ins(%v : tensor<1x2x8x16xf16>) outs(%rep_init : tensor<1x2x2x8x16xf16>) dimensions = [2]
+  %vr = tensor.collapse_shape %v5 [[0], [1, 2], [3], [4]] : tensor<1x2x2x8x16xf16> into tensor<1x4x8x16xf16>
+  %s_init = tensor.empty() : tensor<1x4x8x8xf16>
+  %s_zero = linalg.fill ins(%zero : f16) outs(%s_init : tensor<1x4x8x8xf16>) -> tensor<1x4x8x8xf16>
+  %s = linalg.generic {indexing_maps = [#q_map, #k_map, #s_map], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %kr : tensor<1x4x8x16xf16>, tensor<1x4x8x16xf16>) outs(%s_zero : tensor<1x4x8x8xf16>) {
+  ^bb0(%a: f16, %b: f16, %acc: f16):
+    %m = arith.mulf %a, %b : f16
+    %r = arith.addf %acc, %m : f16
+    linalg.yield %r : f16
+  } -> tensor<1x4x8x8xf16>
+  %p = linalg.softmax dimension(3) ins(%s : tensor<1x4x8x8xf16>) outs(%s_init : tensor<1x4x8x8xf16>) -> tensor<1x4x8x8xf16>
+  %o_init = tensor.empty() : tensor<1x4x8x16xf16>
+  %o_zero = linalg.fill ins(%zero : f16) outs(%o_init : tensor<1x4x8x16xf16>) -> tensor<1x4x8x16xf16>
+  %o = linalg.generic {indexing_maps = [#p_map, #v_map, #o_map], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%p, %vr : tensor<1x4x8x8xf16>, tensor<1x4x8x16xf16>) outs(%o_zero : tensor<1x4x8x16xf16>) {
+  ^bb0(%a: f16, %b: f16, %acc: f16):
+    %m = arith.mulf %a, %b : f16
+    %r = arith.addf %acc, %m : f16
+    linalg.yield %r : f16
+  } -> tensor<1x4x8x16xf16>
+  return %o : tensor<1x4x8x16xf16>
+}
+
+// -----
+
+
+// K repeated as the op's GQA, V head-minor ((G, Hkv): query head h reads KV
+// head h % Hkv), which is not: K and V must share Hkv, so the op gets both
+// repeated (Hkv = Hq), still the same attention.
+
+#id4 = affine_map<(b, h, i, j) -> (b, h, i, j)>
+#rep_src = affine_map<(b, h, g, n, d) -> (b, h, 0, n, d)>
+#rep_dst = affine_map<(b, h, g, n, d) -> (b, h, g, n, d)>
+#q_map = affine_map<(b, h, i, j, d) -> (b, h, i, d)>
+#k_map = affine_map<(b, h, i, j, d) -> (b, h, j, d)>
+#s_map = affine_map<(b, h, i, j, d) -> (b, h, i, j)>
+#p_map = affine_map<(b, h, i, e, j) -> (b, h, i, j)>
+#v_map = affine_map<(b, h, i, e, j) -> (b, h, j, e)>
+#o_map = affine_map<(b, h, i, e, j) -> (b, h, i, e)>
+// CHECK-LABEL: func.func @gqa_head_minor_value(
+// CHECK-SAME: %[[Q:[^:]+]]: tensor<1x4x8x16xf16>
+// CHECK: %[[KR:.*]] = tensor.collapse_shape
+// CHECK: %[[VB:.*]] = linalg.broadcast {{.*}} dimensions = [1]
+// CHECK: %[[VR:.*]] = tensor.collapse_shape %[[VB]]
+// CHECK: lpattn.attention %[[Q]], %[[KR]], %[[VR]] policy = <qk = f16, score = f16, p = f16, v = f16, acc = f16, out = f16, overflow = nonsat> scale = 1.000000e+00 {{.*}} : tensor<1x4x8x16xf16>, tensor<1x4x8x16xf16>, tensor<1x4x8x16xf16> -> tensor<1x4x8x16xf16>
+func.func @gqa_head_minor_value(%q: tensor<1x4x8x16xf16>, %k: tensor<1x2x8x16xf16>, %v: tensor<1x2x8x16xf16>) -> tensor<1x4x8x16xf16> {
+  %zero = arith.constant 0.0 : f16
+  %k1 = tensor.expand_shape %k [[0], [1, 2], [3], [4]] output_shape [1, 2, 1, 8, 16] : tensor<1x2x8x16xf16> into tensor<1x2x1x8x16xf16>
+  %rep_init = tensor.empty() : tensor<1x2x2x8x16xf16>
+  %k5 = linalg.generic {indexing_maps = [#rep_src, #rep_dst], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%k1 : tensor<1x2x1x8x16xf16>) outs(%rep_init : tensor<1x2x2x8x16xf16>) {
+  ^bb0(%x: f16, %o: f16):
+    linalg.yield %x : f16
+  } -> tensor<1x2x2x8x16xf16>
+  %kr = tensor.collapse_shape %k5 [[0], [1, 2], [3], [4]] : tensor<1x2x2x8x16xf16> into tensor<1x4x8x16xf16>
+  %v5 = linalg.broadcast ins(%v : tensor<1x2x8x16xf16>) outs(%rep_init : tensor<1x2x2x8x16xf16>) dimensions = [1]
+  %vr = tensor.collapse_shape %v5 [[0], [1, 2], [3], [4]] : tensor<1x2x2x8x16xf16> into tensor<1x4x8x16xf16>
+  %s_init = tensor.empty() : tensor<1x4x8x8xf16>
+  %s_zero = linalg.fill ins(%zero : f16) outs(%s_init : tensor<1x4x8x8xf16>) -> tensor<1x4x8x8xf16>
+  %s = linalg.generic {indexing_maps = [#q_map, #k_map, #s_map], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %kr : tensor<1x4x8x16xf16>, tensor<1x4x8x16xf16>) outs(%s_zero : tensor<1x4x8x8xf16>) {
+  ^bb0(%a: f16, %b: f16, %acc: f16):
+    %m = arith.mulf %a, %b : f16
+    %r = arith.addf %acc, %m : f16
+    linalg.yield %r : f16
+  } -> tensor<1x4x8x8xf16>
+  %p = linalg.softmax dimension(3) ins(%s : tensor<1x4x8x8xf16>) outs(%s_init : tensor<1x4x8x8xf16>) -> tensor<1x4x8x8xf16>
+  %o_init = tensor.empty() : tensor<1x4x8x16xf16>
+  %o_zero = linalg.fill ins(%zero : f16) outs(%o_init : tensor<1x4x8x16xf16>) -> tensor<1x4x8x16xf16>
+  %o = linalg.generic {indexing_maps = [#p_map, #v_map, #o_map], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%p, %vr : tensor<1x4x8x8xf16>, tensor<1x4x8x16xf16>) outs(%o_zero : tensor<1x4x8x16xf16>) {
+  ^bb0(%a: f16, %b: f16, %acc: f16):
+    %m = arith.mulf %a, %b : f16
+    %r = arith.addf %acc, %m : f16
+    linalg.yield %r : f16
+  } -> tensor<1x4x8x16xf16>
+  return %o : tensor<1x4x8x16xf16>
+}
