@@ -462,9 +462,39 @@ static arith::CmpIPredicate swapOperands(arith::CmpIPredicate predicate) {
   }
 }
 
-/// A side of the causal comparison: linalg.index d (+ constant).
+/// Loop dims of a generic, as dims of the score tensor.
+using DimMap = SmallVector<unsigned>;
+
+/// If `scalar` is a block argument of `generic` for a tensor that another
+/// elementwise generic computes (an iota, a comparison: StableHLO's causal
+/// mask), that generic's yielded value; `generic` and `dims` move to it.
+static Value followProducer(Value scalar, linalg::GenericOp &generic,
+                            DimMap &dims, SmallVectorImpl<Operation *> &ops) {
+  OpOperand *input = getInputOperand(generic, scalar);
+  if (!input)
+    return {};
+  auto producer = input->get().getDefiningOp<linalg::GenericOp>();
+  std::optional<SmallVector<unsigned>> positions =
+      getDimPositions(generic.getMatchingIndexingMap(input));
+  if (!producer || !positions || !isAllParallel(producer) ||
+      producer.getNumDpsInits() != 1 ||
+      !producer.getIndexingMapsArray().back().isIdentity())
+    return {};
+  // Producer loop d is tensor dim d, read by `generic` at loop positions[d].
+  DimMap next;
+  for (unsigned position : *positions)
+    next.push_back(dims[position]);
+  dims = std::move(next);
+  generic = producer;
+  ops.push_back(producer);
+  return getYielded(producer);
+}
+
+/// A side of the causal comparison: linalg.index d (+ constant), in the
+/// score generic or in an iota generic it reads; d as a score dim.
 static std::optional<std::pair<unsigned, int64_t>>
-matchIndexPlusConstant(Value value) {
+matchIndexPlusConstant(Value value, linalg::GenericOp generic, DimMap dims,
+                       SmallVectorImpl<Operation *> &ops) {
   int64_t offset = 0;
   while (true) {
     if (auto cast = value.getDefiningOp<arith::IndexCastOp>()) {
@@ -485,19 +515,30 @@ matchIndexPlusConstant(Value value) {
       }
       return std::nullopt;
     }
-    if (auto index = value.getDefiningOp<linalg::IndexOp>())
-      return std::pair{static_cast<unsigned>(index.getDim()), offset};
+    if (auto index = value.getDefiningOp<linalg::IndexOp>()) {
+      if (index->getParentOp() != generic.getOperation())
+        return std::nullopt;
+      return std::pair{dims[index.getDim()], offset};
+    }
+    if (Value produced = followProducer(value, generic, dims, ops)) {
+      value = produced;
+      continue;
+    }
     return std::nullopt;
   }
 }
 
 LogicalResult AttentionMatcher::matchCausal(Value condition, bool keepWhenTrue,
                                             linalg::GenericOp generic) {
+  DimMap dims = llvm::to_vector(llvm::seq<unsigned>(0, generic.getNumLoops()));
+  // The condition may be an i1 tensor computed by its own generic.
+  if (Value produced = followProducer(condition, generic, dims, match.ops))
+    condition = produced;
   auto cmp = condition.getDefiningOp<arith::CmpIOp>();
   if (!cmp || match.causal)
     return failure();
-  auto lhs = matchIndexPlusConstant(cmp.getLhs());
-  auto rhs = matchIndexPlusConstant(cmp.getRhs());
+  auto lhs = matchIndexPlusConstant(cmp.getLhs(), generic, dims, match.ops);
+  auto rhs = matchIndexPlusConstant(cmp.getRhs(), generic, dims, match.ops);
   if (!lhs || !rhs)
     return failure();
   arith::CmpIPredicate predicate = cmp.getPredicate();

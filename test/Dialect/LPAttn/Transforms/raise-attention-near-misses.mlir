@@ -361,3 +361,55 @@ func.func @select_finite(%q: tensor<8x16xf32>, %k: tensor<8x16xf32>, %v: tensor<
   %o = linalg.matmul ins(%sm, %v : tensor<8x8xf32>, tensor<8x16xf32>) outs(%o_zero : tensor<8x16xf32>) -> tensor<8x16xf32>
   return %o : tensor<8x16xf32>
 }
+
+// -----
+
+#id2 = affine_map<(i, j) -> (i, j)>
+#id3 = affine_map<(b, i, j) -> (b, i, j)>
+#ij = affine_map<(b, i, j) -> (j, i)>
+// The iota form of the causal mask, read transposed (mask[j, i]) so that
+// row >= col keeps the future keys: not causal.
+// CHECK-LABEL: func.func @iota_future_keys(
+// CHECK-NOT: lpattn.attention
+// CHECK: linalg.batch_matmul
+// CHECK: linalg.softmax
+// CHECK: linalg.batch_matmul
+// CHECK-NOT: lpattn.attention
+func.func @iota_future_keys(%q: tensor<2x8x4xf16>, %k: tensor<2x8x4xf16>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %idx_init = tensor.empty() : tensor<8x8xi64>
+  %rows = linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel", "parallel"]} outs(%idx_init : tensor<8x8xi64>) {
+  ^bb0(%o: i64):
+    %i = linalg.index 0 : index
+    %i64 = arith.index_cast %i : index to i64
+    linalg.yield %i64 : i64
+  } -> tensor<8x8xi64>
+  %cols = linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel", "parallel"]} outs(%idx_init : tensor<8x8xi64>) {
+  ^bb0(%o: i64):
+    %j = linalg.index 1 : index
+    %j64 = arith.index_cast %j : index to i64
+    linalg.yield %j64 : i64
+  } -> tensor<8x8xi64>
+  %cond_init = tensor.empty() : tensor<8x8xi1>
+  %visible = linalg.generic {indexing_maps = [#id2, #id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%rows, %cols : tensor<8x8xi64>, tensor<8x8xi64>) outs(%cond_init : tensor<8x8xi1>) {
+  ^bb0(%r: i64, %c: i64, %o: i1):
+    %ge = arith.cmpi sge, %r, %c : i64
+    linalg.yield %ge : i1
+  } -> tensor<8x8xi1>
+  %s_init = tensor.empty() : tensor<2x8x8xf32>
+  %s_zero = linalg.fill ins(%zero : f32) outs(%s_init : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %kt_init = tensor.empty() : tensor<2x4x8xf16>
+  %kt = linalg.transpose ins(%k : tensor<2x8x4xf16>) outs(%kt_init : tensor<2x4x8xf16>) permutation = [0, 2, 1]
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x8x4xf16>, tensor<2x4x8xf16>) outs(%s_zero : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %x = linalg.generic {indexing_maps = [#ij, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%visible, %s : tensor<8x8xi1>, tensor<2x8x8xf32>) outs(%s_init : tensor<2x8x8xf32>) {
+  ^bb0(%keep: i1, %in: f32, %out: f32):
+    %y = arith.select %keep, %in, %ninf : f32
+    linalg.yield %y : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%x : tensor<2x8x8xf32>) outs(%s_init : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %o_init = tensor.empty() : tensor<2x8x4xf32>
+  %o_zero = linalg.fill ins(%zero : f32) outs(%o_init : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%o_zero : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}

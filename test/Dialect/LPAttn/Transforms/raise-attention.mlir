@@ -403,3 +403,55 @@ func.func @gqa_head_minor_value(%q: tensor<1x4x8x16xf16>, %k: tensor<1x2x8x16xf1
   } -> tensor<1x4x8x16xf16>
   return %o : tensor<1x4x8x16xf16>
 }
+
+// -----
+
+// StableHLO's causal mask lowered to linalg: two iota tensors (i64), their
+// comparison as an i1 tensor, and a select generic reading it; with
+// Nq = Nk = 8 the top-left mask (row >= col) is the op's causal.
+
+#id2 = affine_map<(i, j) -> (i, j)>
+#id3 = affine_map<(b, i, j) -> (b, i, j)>
+#ij = affine_map<(b, i, j) -> (i, j)>
+// CHECK-LABEL: func.func @iota_causal(
+// CHECK-NOT: linalg.generic
+// CHECK: lpattn.attention {{.*}} policy = <qk = f16, score = f32, p = f32, v = f32, acc = f32, out = f32, overflow = nonsat> scale = 1.000000e+00 {{.*}} causal = true
+// CHECK-NOT: linalg.generic
+func.func @iota_causal(%q: tensor<2x8x4xf16>, %k: tensor<2x8x4xf16>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %idx_init = tensor.empty() : tensor<8x8xi64>
+  %rows = linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel", "parallel"]} outs(%idx_init : tensor<8x8xi64>) {
+  ^bb0(%o: i64):
+    %i = linalg.index 0 : index
+    %i64 = arith.index_cast %i : index to i64
+    linalg.yield %i64 : i64
+  } -> tensor<8x8xi64>
+  %cols = linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel", "parallel"]} outs(%idx_init : tensor<8x8xi64>) {
+  ^bb0(%o: i64):
+    %j = linalg.index 1 : index
+    %j64 = arith.index_cast %j : index to i64
+    linalg.yield %j64 : i64
+  } -> tensor<8x8xi64>
+  %cond_init = tensor.empty() : tensor<8x8xi1>
+  %visible = linalg.generic {indexing_maps = [#id2, #id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%rows, %cols : tensor<8x8xi64>, tensor<8x8xi64>) outs(%cond_init : tensor<8x8xi1>) {
+  ^bb0(%r: i64, %c: i64, %o: i1):
+    %ge = arith.cmpi sge, %r, %c : i64
+    linalg.yield %ge : i1
+  } -> tensor<8x8xi1>
+  %s_init = tensor.empty() : tensor<2x8x8xf32>
+  %s_zero = linalg.fill ins(%zero : f32) outs(%s_init : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %kt_init = tensor.empty() : tensor<2x4x8xf16>
+  %kt = linalg.transpose ins(%k : tensor<2x8x4xf16>) outs(%kt_init : tensor<2x4x8xf16>) permutation = [0, 2, 1]
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x8x4xf16>, tensor<2x4x8xf16>) outs(%s_zero : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %x = linalg.generic {indexing_maps = [#ij, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%visible, %s : tensor<8x8xi1>, tensor<2x8x8xf32>) outs(%s_init : tensor<2x8x8xf32>) {
+  ^bb0(%keep: i1, %in: f32, %out: f32):
+    %y = arith.select %keep, %in, %ninf : f32
+    linalg.yield %y : f32
+  } -> tensor<2x8x8xf32>
+  %p = linalg.softmax dimension(2) ins(%x : tensor<2x8x8xf32>) outs(%s_init : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %o_init = tensor.empty() : tensor<2x8x4xf32>
+  %o_zero = linalg.fill ins(%zero : f32) outs(%o_init : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%o_zero : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}
