@@ -204,6 +204,16 @@ private:
   /// Sees through the GQA repeat of K or V: collapse_shape(broadcast(x)).
   void seeThroughRepeat(Traced &traced);
 
+  /// The narrowest float type the scores are rounded to between the QK
+  /// product and the softmax (null: none).
+  Type scoreRounding;
+  void noteScoreRounding(Type type) {
+    if (isa<FloatType>(type) &&
+        (!scoreRounding || type.getIntOrFloatBitWidth() <
+                               scoreRounding.getIntOrFloatBitWidth()))
+      scoreRounding = type;
+  }
+
   Match match;
   /// Whether the walk from the softmax back to the QK product has passed a
   /// scale: a mask found further back was added before it and is scaled
@@ -563,6 +573,7 @@ LogicalResult AttentionMatcher::matchScoreChain(Value scores, Value &product,
     }
     if (Value source = getCastSource(current)) {
       match.ops.push_back(current.getDefiningOp());
+      noteScoreRounding(getElementTypeOrSelf(current.getType()));
       current = source;
       continue;
     }
@@ -573,6 +584,8 @@ LogicalResult AttentionMatcher::matchScoreChain(Value scores, Value &product,
     Value input;
     if (failed(matchScoreBody(generic, input)))
       return failure();
+    generic.getBody()->walk(
+        [&](arith::TruncFOp trunc) { noteScoreRounding(trunc.getType()); });
     match.ops.push_back(generic);
     current = input;
   }
@@ -683,9 +696,14 @@ std::optional<Match> AttentionMatcher::run() {
     size_t opsBefore = match.ops.size();
     Use use = seeThroughTransposes(
         {operand->get(), pv.getMatchingIndexingMap(operand)}, false);
-    // Casts (extf/truncf) between the softmax and the product.
+    // Casts (extf/truncf) between the softmax and the product: P is
+    // rounded to the narrowest of them.
     Value p = use.value;
+    Type narrowest = getElementTypeOrSelf(p.getType());
     while (Value source = getCastSource(p)) {
+      Type type = getElementTypeOrSelf(p.getType());
+      if (type.getIntOrFloatBitWidth() < narrowest.getIntOrFloatBitWidth())
+        narrowest = type;
       match.ops.push_back(p.getDefiningOp());
       p = source;
     }
@@ -693,7 +711,7 @@ std::optional<Match> AttentionMatcher::run() {
     use = seeThroughTransposes(use, false);
     if (succeeded(matchSoftmax(use.value, scores, axis))) {
       pUse = use;
-      pType = getElementTypeOrSelf(operand->get().getType());
+      pType = narrowest;
       OpOperand *other = pv.getDpsInputOperand(1 - i);
       vUse = {other->get(), pv.getMatchingIndexingMap(other)};
       found = true;
@@ -947,6 +965,16 @@ std::optional<Match> AttentionMatcher::run() {
   match.policy = {*qk16, *score, *p, *vFormat, *acc, *acc,
                   // arith.truncf gives inf above max finite.
                   OverflowMode::NonSat};
+  // Scores rounded to a narrower type before the softmax: that is the score
+  // type, if the policy allows it (else the op keeps them wider).
+  if (std::optional<FloatFormat> rounded =
+          scoreRounding ? getFloatFormat(scoreRounding) : std::nullopt) {
+    PrecisionPolicy narrower = match.policy;
+    narrower.score = *rounded;
+    if (getBitWidth(*rounded) < getBitWidth(*score) &&
+        narrower.checkSupported().empty())
+      match.policy = narrower;
+  }
   if (!match.policy.checkSupported().empty())
     return std::nullopt;
 

@@ -455,3 +455,30 @@ func.func @iota_causal(%q: tensor<2x8x4xf16>, %k: tensor<2x8x4xf16>, %v: tensor<
   %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%o_zero : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
   return %o : tensor<2x8x4xf32>
 }
+
+// -----
+
+// Roundings on the way: the f32 scores of f16 inputs rounded to f16 before
+// the softmax (score = f16), P rounded to bf16 and widened back to f32 for a
+// P V product in f32 (p = bf16: the narrowest type P passed through).
+
+#id3 = affine_map<(b, i, j) -> (b, i, j)>
+// CHECK-LABEL: func.func @rounded_scores_and_p(
+// CHECK: lpattn.attention {{.*}} policy = <qk = f16, score = f16, p = bf16, v = f32, acc = f32, out = f32, overflow = nonsat> scale = 1.000000e+00
+// CHECK-NOT: linalg.softmax
+func.func @rounded_scores_and_p(%q: tensor<2x8x4xf16>, %kt: tensor<2x4x8xf16>, %v: tensor<2x8x4xf32>) -> tensor<2x8x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %s_init = tensor.empty() : tensor<2x8x8xf32>
+  %s_zero = linalg.fill ins(%zero : f32) outs(%s_init : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x8x4xf16>, tensor<2x4x8xf16>) outs(%s_zero : tensor<2x8x8xf32>) -> tensor<2x8x8xf32>
+  %s16 = arith.truncf %s : tensor<2x8x8xf32> to tensor<2x8x8xf16>
+  %h_init = tensor.empty() : tensor<2x8x8xf16>
+  %sm = linalg.softmax dimension(2) ins(%s16 : tensor<2x8x8xf16>) outs(%h_init : tensor<2x8x8xf16>) -> tensor<2x8x8xf16>
+  %sm32 = arith.extf %sm : tensor<2x8x8xf16> to tensor<2x8x8xf32>
+  %pb = arith.truncf %sm32 : tensor<2x8x8xf32> to tensor<2x8x8xbf16>
+  %p = arith.extf %pb : tensor<2x8x8xbf16> to tensor<2x8x8xf32>
+  %o_init = tensor.empty() : tensor<2x8x4xf32>
+  %o_zero = linalg.fill ins(%zero : f32) outs(%o_init : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%o_zero : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
+  return %o : tensor<2x8x4xf32>
+}

@@ -178,10 +178,14 @@ def LPAttnRaiseAttention
 
     The policy states what the IR computes: qk = element type of Q and K
     before any widening extf (products of widened inputs are exact), score
-    = the QK product's result type, p = P's type as it enters the P V
-    product (a truncf there rounds P), v = V's type before widening, acc =
-    out = the P V product's result type, overflow = nonsat (arith.truncf
-    gives inf). The op keeps the softmax in f32. An unsupported policy, and
+    = the QK product's result type, or the narrowest type the scores are
+    rounded to before the softmax where the policy allows it, p = the
+    narrowest type P passes through between the softmax and the P V product
+    (a truncf there rounds P), v = V's type before widening, acc = out = the
+    P V product's result type, overflow = nonsat (arith.truncf gives inf).
+    The op keeps the softmax in f32 and sums each product in f32 before
+    rounding it once, so low-precision results agree to a few ulps, not
+    bit for bit. An unsupported policy, and
     every near miss (softmax over the wrong axis, Pᵀ V, a multiply between
     softmax and P V such as dropout, no P V), leaves the IR unchanged.
   }];
