@@ -305,6 +305,37 @@ static std::optional<unsigned> matchRowReduction(Value result, Value input,
   return std::nullopt;
 }
 
+/// The source of a tensor.expand_shape that only adds one unit dim (torch's
+/// keepdim reductions), else `value` itself.
+static Value peelKeepDim(Value value) {
+  auto expand = value.getDefiningOp<tensor::ExpandShapeOp>();
+  if (!expand || expand.getResultType().getRank() !=
+                     expand.getSrcType().getRank() + 1)
+    return value;
+  return expand.getSrc();
+}
+
+/// Whether `operand` of `generic` reads the row reduction `row` (the result
+/// of reducing `axis`) broadcast along `axis`: with `axis` dropped from its
+/// map, or through a keepdim expand_shape whose unit dim `axis` it reads at
+/// 0.
+static bool readsRowBroadcast(linalg::GenericOp generic, OpOperand *operand,
+                              Value row, unsigned axis) {
+  MLIRContext *context = generic.getContext();
+  unsigned rank = generic.getNumLoops();
+  AffineMap identity = AffineMap::getMultiDimIdentityMap(rank, context);
+  AffineMap map = generic.getMatchingIndexingMap(operand);
+  if (operand->get() == row)
+    return map == identity.dropResult(axis);
+  auto expand = operand->get().getDefiningOp<tensor::ExpandShapeOp>();
+  if (!expand || peelKeepDim(expand) != row ||
+      expand.getResultType().getDimSize(axis) != 1)
+    return false;
+  SmallVector<AffineExpr> atZero(identity.getResults());
+  atZero[axis] = getAffineConstantExpr(0, context);
+  return map == AffineMap::get(rank, 0, atZero, context);
+}
+
 /// The decomposed softmax: p = e / sum(e), e = exp(x - max(x)), every step a
 /// linalg.generic (exp and the subtraction fused or not, casts allowed).
 LogicalResult AttentionMatcher::matchDecomposedSoftmax(Value p, Value &scores,
@@ -322,15 +353,11 @@ LogicalResult AttentionMatcher::matchDecomposedSoftmax(Value p, Value &scores,
       !div.getMatchingIndexingMap(numerator).isIdentity())
     return failure();
   Value exps = numerator->get();
-  std::optional<unsigned> sumAxis = matchRowReduction<arith::AddFOp>(
-      denominator->get(), exps, isZero);
-  if (!sumAxis)
-    return failure();
+  Value sum = peelKeepDim(denominator->get());
+  std::optional<unsigned> sumAxis =
+      matchRowReduction<arith::AddFOp>(sum, exps, isZero);
   // The sum is broadcast back along exactly the reduced dimension.
-  AffineMap sumMap = div.getMatchingIndexingMap(denominator);
-  unsigned rank = div.getNumLoops();
-  if (sumMap != AffineMap::getMultiDimIdentityMap(rank, div.getContext())
-                    .dropResult(*sumAxis))
+  if (!sumAxis || !readsRowBroadcast(div, denominator, sum, *sumAxis))
     return failure();
 
   // exp(x - m): one generic, or an exp generic over a subtraction generic.
@@ -356,16 +383,20 @@ LogicalResult AttentionMatcher::matchDecomposedSoftmax(Value p, Value &scores,
     return failure();
   OpOperand *x = getInputOperand(subGeneric, stripScalarCasts(sub.getLhs()));
   OpOperand *m = getInputOperand(subGeneric, stripScalarCasts(sub.getRhs()));
-  if (!x || !m || !subGeneric.getMatchingIndexingMap(x).isIdentity() ||
-      subGeneric.getMatchingIndexingMap(m) != sumMap)
+  if (!x || !m || !subGeneric.getMatchingIndexingMap(x).isIdentity())
     return failure();
+  Value max = peelKeepDim(m->get());
   std::optional<unsigned> maxAxis =
       matchRowReduction<arith::MaximumFOp, arith::MaxNumFOp>(
-          m->get(), x->get(), isMinusInfinity);
-  if (maxAxis != sumAxis)
+          max, x->get(), isMinusInfinity);
+  if (maxAxis != sumAxis || !readsRowBroadcast(subGeneric, m, max, *maxAxis))
     return failure();
+  for (linalg::GenericOp step : {div, expGeneric, subGeneric})
+    if (!step.getIndexingMapsArray().back().isIdentity())
+      return failure();
   match.ops.append({div, denominator->get().getDefiningOp(), expGeneric,
-                    m->get().getDefiningOp()});
+                    m->get().getDefiningOp(), sum.getDefiningOp(),
+                    max.getDefiningOp()});
   scores = x->get();
   axis = *sumAxis;
   return success();

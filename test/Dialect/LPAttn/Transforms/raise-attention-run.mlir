@@ -35,9 +35,11 @@
 
 #id4 = affine_map<(b, h, i, j) -> (b, h, i, j)>
 #row = affine_map<(b, h, i, j) -> (b, h, i)>
+#row_keepdim = affine_map<(b, h, i, j) -> (b, h, i, 0)>
 
 // f32, [B, N, H, D], einsum generics, scale as a divide by 3, an additive
-// [Nq, Nk] mask, the decomposed softmax (sub and exp as separate generics).
+// [Nq, Nk] mask, the decomposed softmax (sub and exp as separate generics,
+// the max kept as [B, H, N, 1] as torch's keepdim writes it).
 #q_bnhd = affine_map<(b, h, i, j, d) -> (b, i, h, d)>
 #k_bnhd = affine_map<(b, h, i, j, d) -> (b, j, h, d)>
 #s_bhij = affine_map<(b, h, i, j, d) -> (b, h, i, j)>
@@ -70,7 +72,8 @@ func.func @attn_a(%q: tensor<1x8x2x4xf32>, %k: tensor<1x8x2x4xf32>, %v: tensor<1
     %y = arith.maximumf %x, %o : f32
     linalg.yield %y : f32
   } -> tensor<1x2x8xf32>
-  %shifted = linalg.generic {indexing_maps = [#id4, #row, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%scaled, %max : tensor<1x2x8x8xf32>, tensor<1x2x8xf32>) outs(%s_init : tensor<1x2x8x8xf32>) {
+  %max_keepdim = tensor.expand_shape %max [[0], [1], [2, 3]] output_shape [1, 2, 8, 1] : tensor<1x2x8xf32> into tensor<1x2x8x1xf32>
+  %shifted = linalg.generic {indexing_maps = [#id4, #row_keepdim, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%scaled, %max_keepdim : tensor<1x2x8x8xf32>, tensor<1x2x8x1xf32>) outs(%s_init : tensor<1x2x8x8xf32>) {
   ^bb0(%x: f32, %m: f32, %o: f32):
     %y = arith.subf %x, %m : f32
     linalg.yield %y : f32
