@@ -6,10 +6,10 @@
 // RUN: %upstream_mlir_opt %s --transform-preload-library=transform-library-paths=%S/Inputs/decompose-softmax.mlir --transform-interpreter \
 // RUN:   | lpattn-opt --lpattn-cpu-pipeline | %mlir_runner > %t.linalg
 // RUN: lpattn-opt %s --lpattn-raise-attention --lpattn-cpu-pipeline | %mlir_runner > %t.raised
-// RUN: %python %S/Inputs/compare-printed-memrefs.py %t.linalg %t.raised 1e-5 1e-5 5e-3 | FileCheck %s
+// RUN: %python %S/Inputs/compare-printed-memrefs.py %t.linalg %t.raised 1e-5 1e-5 5e-3 1e-5 | FileCheck %s
 //
-// Tolerances (absolute; every output is below 2 in magnitude): attn_a and
-// attn_b are f32 throughout, and the op's tiled online softmax differs from
+// Tolerances (absolute; every output is below 2 in magnitude): attn_a,
+// attn_b and attn_d are f32 throughout, and the op's tiled online softmax differs from
 // the row softmax only in rounding order: a few f32 ulps (printMemrefF32
 // prints 6 digits). attn_c is f16: linalg rounds the Q K^T sum to f16 after
 // every multiply-add and the scaled scores again, the op sums in f32 and
@@ -26,12 +26,15 @@
 // RAISED: lpattn.attention {{.*}} scale = 0.699999988 {{.*}} causal = true : tensor<1x4x4x8xf32>, tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>
 // RAISED-LABEL: func.func @attn_c(
 // RAISED: lpattn.attention {{.*}} policy = <qk = f16, score = f16, p = f16, v = f16, acc = f16, out = f16, overflow = nonsat> scale = 5.000000e-01 {{.*}} causal = false
+// RAISED-LABEL: func.func @attn_d(
+// RAISED: lpattn.attention {{.*}} scale = 4.000000e-01 {{.*}} causal = true : tensor<1x2x4x8xf32>, tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>
 // RAISED-LABEL: func.func @main(
 // RAISED-NOT: lpattn.attention
 
 // CHECK: memref 0: ok: 64 values
 // CHECK: memref 1: ok: 128 values
 // CHECK: memref 2: ok: 128 values
+// CHECK: memref 3: ok: 64 values
 
 #id4 = affine_map<(b, h, i, j) -> (b, h, i, j)>
 #row = affine_map<(b, h, i, j) -> (b, h, i)>
@@ -186,6 +189,54 @@ func.func @attn_c(%q: tensor<2x8x8xf16>, %k: tensor<2x8x8xf16>, %v: tensor<2x8x8
   %o_zero = linalg.fill ins(%zero : f16) outs(%o_init : tensor<2x8x8xf16>) -> tensor<2x8x8xf16>
   %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf16>, tensor<2x8x8xf16>) outs(%o_zero : tensor<2x8x8xf16>) -> tensor<2x8x8xf16>
   return %o : tensor<2x8x8xf16>
+}
+
+// f32, StableHLO's causal mask: iota tensors, an i1 comparison generic
+// (key <= query + 4, bottom-right with Nq = 4 < Nk = 8) and a select
+// generic; 3-D batch_matmul with K transposed.
+#id2 = affine_map<(i, j) -> (i, j)>
+#ij = affine_map<(b, i, j) -> (i, j)>
+func.func @attn_d(%q: tensor<2x4x8xf32>, %k: tensor<2x8x8xf32>, %v: tensor<2x8x8xf32>) -> tensor<2x4x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %c = arith.constant 0.4 : f32
+  %four = arith.constant 4 : i64
+  %idx_init = tensor.empty() : tensor<4x8xi64>
+  %rows = linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel", "parallel"]} outs(%idx_init : tensor<4x8xi64>) {
+  ^bb0(%o: i64):
+    %i = linalg.index 0 : index
+    %i64 = arith.index_cast %i : index to i64
+    linalg.yield %i64 : i64
+  } -> tensor<4x8xi64>
+  %cols = linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel", "parallel"]} outs(%idx_init : tensor<4x8xi64>) {
+  ^bb0(%o: i64):
+    %j = linalg.index 1 : index
+    %j64 = arith.index_cast %j : index to i64
+    linalg.yield %j64 : i64
+  } -> tensor<4x8xi64>
+  %cond_init = tensor.empty() : tensor<4x8xi1>
+  %visible = linalg.generic {indexing_maps = [#id2, #id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%rows, %cols : tensor<4x8xi64>, tensor<4x8xi64>) outs(%cond_init : tensor<4x8xi1>) {
+  ^bb0(%r: i64, %col: i64, %o: i1):
+    %last = arith.addi %r, %four : i64
+    %le = arith.cmpi sle, %col, %last : i64
+    linalg.yield %le : i1
+  } -> tensor<4x8xi1>
+  %kt_init = tensor.empty() : tensor<2x8x8xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x8x8xf32>) outs(%kt_init : tensor<2x8x8xf32>) permutation = [0, 2, 1]
+  %s_init = tensor.empty() : tensor<2x4x8xf32>
+  %s_zero = linalg.fill ins(%zero : f32) outs(%s_init : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x4x8xf32>, tensor<2x8x8xf32>) outs(%s_zero : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  %x = linalg.generic {indexing_maps = [#ij, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%visible, %s : tensor<4x8xi1>, tensor<2x4x8xf32>) outs(%s_init : tensor<2x4x8xf32>) {
+  ^bb0(%keep: i1, %in: f32, %out: f32):
+    %scaled = arith.mulf %in, %c : f32
+    %y = arith.select %keep, %scaled, %ninf : f32
+    linalg.yield %y : f32
+  } -> tensor<2x4x8xf32>
+  %p = linalg.softmax dimension(2) ins(%x : tensor<2x4x8xf32>) outs(%s_init : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  %o_init = tensor.empty() : tensor<2x4x8xf32>
+  %o_zero = linalg.fill ins(%zero : f32) outs(%o_init : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x4x8xf32>, tensor<2x8x8xf32>) outs(%o_zero : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  return %o : tensor<2x4x8xf32>
 }
 
 // Inputs from sin() of a linear combination of the indices: deterministic
@@ -477,6 +528,85 @@ func.func @main() {
   %oc_buf = bufferization.to_buffer %oc_wide : tensor<2x8x8xf32> to memref<2x8x8xf32>
   %oc_any = memref.cast %oc_buf : memref<2x8x8xf32> to memref<*xf32>
   call @printMemrefF32(%oc_any) : (memref<*xf32>) -> ()
+  %qd_init = tensor.empty() : tensor<2x4x8xf32>
+  %qd_f32 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} outs(%qd_init : tensor<2x4x8xf32>) {
+  ^bb0(%out: f32):
+    %i0 = linalg.index 0 : index
+    %w0 = arith.constant 7 : index
+    %t0 = arith.muli %i0, %w0 : index
+    %i1 = linalg.index 1 : index
+    %w1 = arith.constant 13 : index
+    %t1 = arith.muli %i1, %w1 : index
+    %a1 = arith.addi %t0, %t1 : index
+    %i2 = linalg.index 2 : index
+    %w2 = arith.constant 5 : index
+    %t2 = arith.muli %i2, %w2 : index
+    %a2 = arith.addi %a1, %t2 : index
+    %n = arith.index_cast %a2 : index to i32
+    %x = arith.sitofp %n : i32 to f32
+    %freq = arith.constant 0.61 : f32
+    %phase = arith.constant 0.5 : f32
+    %amp = arith.constant 1.5 : f32
+    %fx = arith.mulf %x, %freq : f32
+    %px = arith.addf %fx, %phase : f32
+    %s = math.sin %px : f32
+    %v = arith.mulf %s, %amp : f32
+    linalg.yield %v : f32
+  } -> tensor<2x4x8xf32>
+  %kd_init = tensor.empty() : tensor<2x8x8xf32>
+  %kd_f32 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} outs(%kd_init : tensor<2x8x8xf32>) {
+  ^bb0(%out: f32):
+    %i0 = linalg.index 0 : index
+    %w0 = arith.constant 7 : index
+    %t0 = arith.muli %i0, %w0 : index
+    %i1 = linalg.index 1 : index
+    %w1 = arith.constant 13 : index
+    %t1 = arith.muli %i1, %w1 : index
+    %a1 = arith.addi %t0, %t1 : index
+    %i2 = linalg.index 2 : index
+    %w2 = arith.constant 5 : index
+    %t2 = arith.muli %i2, %w2 : index
+    %a2 = arith.addi %a1, %t2 : index
+    %n = arith.index_cast %a2 : index to i32
+    %x = arith.sitofp %n : i32 to f32
+    %freq = arith.constant 0.61 : f32
+    %phase = arith.constant 1.3 : f32
+    %amp = arith.constant 1.5 : f32
+    %fx = arith.mulf %x, %freq : f32
+    %px = arith.addf %fx, %phase : f32
+    %s = math.sin %px : f32
+    %v = arith.mulf %s, %amp : f32
+    linalg.yield %v : f32
+  } -> tensor<2x8x8xf32>
+  %vd_init = tensor.empty() : tensor<2x8x8xf32>
+  %vd_f32 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} outs(%vd_init : tensor<2x8x8xf32>) {
+  ^bb0(%out: f32):
+    %i0 = linalg.index 0 : index
+    %w0 = arith.constant 7 : index
+    %t0 = arith.muli %i0, %w0 : index
+    %i1 = linalg.index 1 : index
+    %w1 = arith.constant 13 : index
+    %t1 = arith.muli %i1, %w1 : index
+    %a1 = arith.addi %t0, %t1 : index
+    %i2 = linalg.index 2 : index
+    %w2 = arith.constant 5 : index
+    %t2 = arith.muli %i2, %w2 : index
+    %a2 = arith.addi %a1, %t2 : index
+    %n = arith.index_cast %a2 : index to i32
+    %x = arith.sitofp %n : i32 to f32
+    %freq = arith.constant 0.61 : f32
+    %phase = arith.constant 2.4 : f32
+    %amp = arith.constant 1.0 : f32
+    %fx = arith.mulf %x, %freq : f32
+    %px = arith.addf %fx, %phase : f32
+    %s = math.sin %px : f32
+    %v = arith.mulf %s, %amp : f32
+    linalg.yield %v : f32
+  } -> tensor<2x8x8xf32>
+  %od = call @attn_d(%qd_f32, %kd_f32, %vd_f32) : (tensor<2x4x8xf32>, tensor<2x8x8xf32>, tensor<2x8x8xf32>) -> tensor<2x4x8xf32>
+  %od_buf = bufferization.to_buffer %od : tensor<2x4x8xf32> to memref<2x4x8xf32>
+  %od_any = memref.cast %od_buf : memref<2x4x8xf32> to memref<*xf32>
+  call @printMemrefF32(%od_any) : (memref<*xf32>) -> ()
   return
 }
 func.func private @printMemrefF32(memref<*xf32>) attributes {llvm.emit_c_interface}
