@@ -188,14 +188,12 @@ private:
   };
 
   /// Sees through linalg.transpose (composing the permutation into the map)
-  /// and exact widenings (recorded in `widenedFrom`).
+  /// and, with `throughCasts`, exact widenings (extf).
   Use seeThroughTransposes(Use use, bool throughCasts);
   LogicalResult matchSoftmax(Value p, Value &scores, unsigned &axis);
   LogicalResult matchDecomposedSoftmax(Value p, Value &scores,
                                        unsigned &axis);
-  LogicalResult matchScoreChain(Value scores, Value &product,
-                                SmallVectorImpl<Role> &scoreRoles,
-                                ArrayRef<int64_t> scoreShape);
+  LogicalResult matchScoreChain(Value scores, Value &product);
   LogicalResult matchScoreBody(linalg::GenericOp generic, Value &scoreInput);
   LogicalResult matchCausal(Value condition, bool keepWhenTrue,
                             linalg::GenericOp generic);
@@ -219,11 +217,8 @@ private:
   /// scale: a mask found further back was added before it and is scaled
   /// too, which the op cannot express.
   bool scaleSeen = false;
-  /// Roles of the score tensor's dimensions, for the causal matcher.
-  SmallVector<Role> pendingScoreRoles;
   /// Causal conditions found, checked once the roles are known.
   struct CausalCheck {
-    Role lhs, rhs;
     int64_t lhsOffset, rhsOffset;
     arith::CmpIPredicate predicate;
     unsigned lhsDim, rhsDim;
@@ -586,15 +581,14 @@ LogicalResult AttentionMatcher::matchCausal(Value condition, bool keepWhenTrue,
   if (!keepWhenTrue)
     predicate = arith::invertPredicate(predicate);
   // The roles of the dims are known only once the QK product is found.
-  causalChecks.push_back({Role::None, Role::None, lhs->second, rhs->second,
-                          predicate, lhs->first, rhs->first});
+  causalChecks.push_back(
+      {lhs->second, rhs->second, predicate, lhs->first, rhs->first});
   match.causal = true;
   return success();
 }
 
-LogicalResult AttentionMatcher::matchScoreChain(Value scores, Value &product,
-                                                SmallVectorImpl<Role> &roles,
-                                                ArrayRef<int64_t> shape) {
+LogicalResult AttentionMatcher::matchScoreChain(Value scores,
+                                                Value &product) {
   Value current = scores;
   while (true) {
     auto linalgOp = current.getDefiningOp<linalg::LinalgOp>();
@@ -759,11 +753,8 @@ std::optional<Match> AttentionMatcher::run() {
   if (!pDims || axis >= pDims->size() || (*pDims)[axis] != pvReduction)
     return std::nullopt;
 
-  auto scoreType = cast<RankedTensorType>(scores.getType());
   Value product;
-  SmallVector<Role> unusedRoles;
-  if (failed(matchScoreChain(scores, product, unusedRoles,
-                             scoreType.getShape())))
+  if (failed(matchScoreChain(scores, product)))
     return std::nullopt;
 
   // The QK product: its output dims are the score dims (elementwise steps
