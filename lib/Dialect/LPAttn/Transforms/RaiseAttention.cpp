@@ -217,6 +217,9 @@ private:
   /// scale: a mask found further back was added before it and is scaled
   /// too, which the op cannot express.
   bool scaleSeen = false;
+  /// Whether the causal select fills with the lowest finite value, not
+  /// -inf: rows with no visible key then average V, where the op gives 0.
+  bool causalFillFinite = false;
   /// Causal conditions found, checked once the roles are known.
   struct CausalCheck {
     int64_t lhsOffset, rhsOffset;
@@ -473,6 +476,12 @@ LogicalResult AttentionMatcher::matchScoreBody(linalg::GenericOp generic,
       bool keepWhenTrue = isMinusInfinity(select.getFalseValue());
       if (!keepWhenTrue && !isMinusInfinity(select.getTrueValue()))
         return failure();
+      Value fill =
+          keepWhenTrue ? select.getFalseValue() : select.getTrueValue();
+      FloatAttr fillAttr;
+      if (matchPattern(fill, m_Constant(&fillAttr)) &&
+          !fillAttr.getValue().isInfinity())
+        causalFillFinite = true;
       if (failed(matchCausal(select.getCondition(), keepWhenTrue, generic)))
         return failure();
       scalar = keepWhenTrue ? select.getTrueValue() : select.getFalseValue();
@@ -945,6 +954,9 @@ std::optional<Match> AttentionMatcher::run() {
     else if (predicate != P::sle && predicate != P::ule)
       return std::nullopt;
     if (bound != nk - nq)
+      return std::nullopt;
+    // Nq > Nk leaves the first Nq - Nk rows without a visible key.
+    if (causalFillFinite && nq > nk)
       return std::nullopt;
   }
 

@@ -413,3 +413,41 @@ func.func @iota_future_keys(%q: tensor<2x8x4xf16>, %k: tensor<2x8x4xf16>, %v: te
   %o = linalg.batch_matmul ins(%p, %v : tensor<2x8x8xf32>, tensor<2x8x4xf32>) outs(%o_zero : tensor<2x8x4xf32>) -> tensor<2x8x4xf32>
   return %o : tensor<2x8x4xf32>
 }
+
+// -----
+
+// A bottom-right causal select with the lowest finite fill and Nq = 8 >
+// Nk = 4: the first rows see no key and average V, where the op gives 0.
+
+#mq = affine_map<(i, j, d) -> (i, d)>
+#mk = affine_map<(i, j, d) -> (j, d)>
+#ms = affine_map<(i, j, d) -> (i, j)>
+#id2 = affine_map<(i, j) -> (i, j)>
+// CHECK-LABEL: func.func @finite_fill_empty_rows(
+// CHECK-NOT: lpattn.attention
+// CHECK: linalg.matmul
+// CHECK: linalg.softmax
+// CHECK: linalg.matmul
+// CHECK-NOT: lpattn.attention
+func.func @finite_fill_empty_rows(%q: tensor<8x16xf32>, %k: tensor<4x16xf32>, %v: tensor<4x16xf32>) -> tensor<8x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %lowest = arith.constant -3.40282347E+38 : f32
+  %c4 = arith.constant 4 : index
+  %s_init = tensor.empty() : tensor<8x4xf32>
+  %s_zero = linalg.fill ins(%zero : f32) outs(%s_init : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %s = linalg.matmul indexing_maps = [#mq, #mk, #ms] ins(%q, %k : tensor<8x16xf32>, tensor<4x16xf32>) outs(%s_zero : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %x = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%s : tensor<8x4xf32>) outs(%s_init : tensor<8x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %shifted = arith.addi %j, %c4 : index
+    %visible = arith.cmpi sle, %shifted, %i : index
+    %y = arith.select %visible, %in, %lowest : f32
+    linalg.yield %y : f32
+  } -> tensor<8x4xf32>
+  %sm = linalg.softmax dimension(1) ins(%x : tensor<8x4xf32>) outs(%s_init : tensor<8x4xf32>) -> tensor<8x4xf32>
+  %o_init = tensor.empty() : tensor<8x16xf32>
+  %o_zero = linalg.fill ins(%zero : f32) outs(%o_init : tensor<8x16xf32>) -> tensor<8x16xf32>
+  %o = linalg.matmul ins(%sm, %v : tensor<8x4xf32>, tensor<4x16xf32>) outs(%o_zero : tensor<8x16xf32>) -> tensor<8x16xf32>
+  return %o : tensor<8x16xf32>
+}

@@ -170,7 +170,8 @@ def LPAttnRaiseAttention
     * between the products: the scale as a multiply or divide by a positive
       constant (on the scores, or on Q: then a power of two unless Q is f32),
       an additive mask added after all scaling, a causal `select` of -inf
-      (or the lowest finite value) on `linalg.index` comparisons that keeps
+      (or the lowest finite value, then only with Nq <= Nk: no row without
+      keys) on `linalg.index` or iota comparisons that keeps
       key <= query + (Nk - Nq) (the op's bottom-right alignment; a top-left
       mask with Nq != Nk is left alone), `arith.extf`/`arith.truncf`;
     * GQA as torch's repeat_kv: `collapse_shape(linalg.broadcast(K))` that
