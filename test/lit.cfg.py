@@ -84,6 +84,23 @@ if (config.lpattn_link_mlir_dylib and not config.lpattn_sanitize
         f"--load-pass-plugin={lpattn_plugin}"))
     config.substitutions.append(("%mlir_opt", mlir_opt))
 
+# mlir-runner with MLIR's runtime libraries (printMemrefF32), for tests that
+# execute upstream linalg IR next to the lpattn op it was raised to.
+mlir_runner = os.path.join(config.llvm_tools_dir, "mlir-runner")
+llvm_lib_dir = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")
+runner_libs = [os.path.join(llvm_lib_dir, f"lib{name}.so")
+               for name in ("mlir_runner_utils", "mlir_c_runner_utils")]
+# Upstream mlir-opt decomposes linalg.softmax (transform dialect) for them.
+upstream_mlir_opt = os.path.join(config.llvm_tools_dir, "mlir-opt")
+if (os.path.exists(mlir_runner) and os.path.exists(upstream_mlir_opt)
+        and all(map(os.path.exists, runner_libs))):
+    config.available_features.add("mlir-runner")
+    config.substitutions.append(("%upstream_mlir_opt", upstream_mlir_opt))
+    config.substitutions.append((
+        "%mlir_runner",
+        f"{mlir_runner} -e main -entry-point-result=void "
+        f"-shared-libs={','.join(runner_libs)}"))
+
 # The Python package (python/lpattn, ctypes over libLPAttnCAPI.so), run by the
 # python that runs lit (Debian's python3 with python3-numpy, scripts/setup.sh):
 # %python, the package on PYTHONPATH, the build's library and tools.

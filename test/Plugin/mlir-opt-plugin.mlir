@@ -45,6 +45,14 @@
 // CPU: llvm.func @attention
 // CPU-NOT: lpattn.attention
 //
+// The front-end raise, on linalg input (the meaning test's attentions).
+// RUN: %mlir_opt_plugin %S/../Dialect/LPAttn/Transforms/raise-attention-run.mlir --pass-pipeline="builtin.module(func.func(lpattn-raise-attention))" > %t/raise.plugin.mlir
+// RUN: lpattn-opt %S/../Dialect/LPAttn/Transforms/raise-attention-run.mlir --pass-pipeline="builtin.module(func.func(lpattn-raise-attention))" > %t/raise.lpattn.mlir
+// RUN: diff %t/raise.plugin.mlir %t/raise.lpattn.mlir
+// RUN: FileCheck %s --check-prefix=RAISE < %t/raise.plugin.mlir
+// RAISE-COUNT-3: lpattn.attention
+// RAISE-NOT: linalg.softmax
+//
 // The verifier's diagnostics, from the upstream binary.
 // RUN: %mlir_opt_plugin %t/invalid.mlir -verify-diagnostics -split-input-file -o /dev/null
 //

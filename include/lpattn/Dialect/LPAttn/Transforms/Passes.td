@@ -151,6 +151,50 @@ def LPAttnPasaShift : Pass<"lpattn-pasa-shift", "::mlir::func::FuncOp"> {
   ];
 }
 
+def LPAttnRaiseAttention
+    : Pass<"lpattn-raise-attention", "::mlir::func::FuncOp"> {
+  let summary = "Raise attention written in linalg to lpattn.attention";
+  let description = [{
+    Finds attention as front ends emit it (torch-mlir, StableHLO lowered to
+    linalg) and replaces it by one `lpattn.attention`, with transposes
+    into and out of its [B, H, N, D] layout. Recognized, from the P V
+    product backwards:
+
+    * both products as zero-filled contractions (`linalg.batch_matmul`,
+      `linalg.matmul`, einsum-style `linalg.generic`), K transposed by a
+      `linalg.transpose`, by the indexing maps or passed pre-transposed;
+      P V also as Vᵀ Pᵀ; [B, H, N, D], [B, N, H, D] and 3-D [B*H, N, D]
+      operands (B = 1);
+    * the softmax as `linalg.softmax` or as max / sub / exp / sum / div
+      generics, along the key axis of the scores;
+    * between the products: the scale as a multiply or divide by a positive
+      constant (on the scores, or on Q: then a power of two unless Q is f32),
+      an additive mask added after all scaling, a causal `select` of -inf
+      (or the lowest finite value, then only with Nq <= Nk: no row without
+      keys) on `linalg.index` or iota comparisons that keeps
+      key <= query + (Nk - Nq) (the op's bottom-right alignment; a top-left
+      mask with Nq != Nk is left alone), `arith.extf`/`arith.truncf`;
+    * GQA as torch's repeat_kv: `collapse_shape(linalg.broadcast(K))` that
+      merges (Hkv, G) with Hkv major.
+
+    The policy states what the IR computes: qk = element type of Q and K
+    before any widening extf (products of widened inputs are exact), score
+    = the QK product's result type, or the narrowest type the scores are
+    rounded to before the softmax where the policy allows it, p = the
+    narrowest type P passes through between the softmax and the P V product
+    (a truncf there rounds P), v = V's type before widening, acc = out = the
+    P V product's result type, overflow = nonsat (arith.truncf gives inf).
+    The op keeps the softmax in f32 and sums each product in f32 before
+    rounding it once, so low-precision results agree to a few ulps, not
+    bit for bit. An unsupported policy, and
+    every near miss (softmax over the wrong axis, Pᵀ V, a multiply between
+    softmax and P V such as dropout, no P V), leaves the IR unchanged.
+  }];
+  let dependentDialects = ["::lpattn::LPAttnDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def LPAttnCPUMatmulLayout
     : Pass<"lpattn-cpu-matmul-layout", "::mlir::func::FuncOp"> {
   let summary = "Rewrite tile-level products into vectorizable CPU loop nests";
