@@ -2,6 +2,7 @@
 
 #include "lpattn/Dialect/LPAttn/IR/LPAttnDialect.h"
 #include "lpattn/Numerics/Rules.h"
+#include "lpattn/Numerics/Selection.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -116,6 +117,22 @@ LogicalResult LPAttnDialect::verifyOperationAttribute(Operation *op,
             ? checkSinkHint(number.getValueAsDouble(), 1, 0.0)
         : isCount ? checkSinkHint(0.0, count.getInt(), 0.0)
                   : checkSinkHint(0.0, 1, number.getValueAsDouble());
+    if (!problem.empty())
+      return op->emitError() << "'" << name << "': " << problem;
+    return success();
+  }
+  if (name == LogitBoundAttrHelper::getNameStr() ||
+      name == ScoreOffsetAttrHelper::getNameStr()) {
+    auto number = dyn_cast<FloatAttr>(value);
+    if (!number || !number.getType().isF64())
+      return wrongKind("an f64 float attribute");
+    if (!isa<AttentionOp>(op))
+      return op->emitError() << "'" << name
+                             << "' is only valid on an lpattn.attention";
+    std::string problem = checkLogitHint(
+        name == LogitBoundAttrHelper::getNameStr() ? "the logit bound"
+                                                   : "the score offset",
+        number.getValueAsDouble());
     if (!problem.empty())
       return op->emitError() << "'" << name << "': " << problem;
     return success();

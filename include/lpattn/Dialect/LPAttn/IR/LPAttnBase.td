@@ -56,7 +56,14 @@ def LPAttn_Dialect : Dialect {
     // (f64).
     "::mlir::FloatAttr":$sink_strength,
     "::mlir::IntegerAttr":$sink_count,
-    "::mlir::FloatAttr":$sink_jitter
+    "::mlir::FloatAttr":$sink_jitter,
+    // Hints on a graph-level lpattn.attention for lpattn-select-precision:
+    // a bound on |scores| the op feeds its softmax (after the softmax scale
+    // c; max over heads; written by lpattn-geometry-scale), and the
+    // magnitude of a common offset of those scores along the sequence
+    // (PASA's setting, same units). f64, finite, >= 0.
+    "::mlir::FloatAttr":$logit_bound,
+    "::mlir::FloatAttr":$score_offset
   );
   let hasOperationAttrVerify = 1;
 }
