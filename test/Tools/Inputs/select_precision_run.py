@@ -77,7 +77,10 @@ def main():
     if args.generator == "sinks":
         hints.append("lpattn.sink_strength = %r : f64" % args.delta)
     else:
-        hints.append("lpattn.score_offset = %r : f64" % args.offset)
+        # The generator's offset is raw (before c = 1/sqrt(D)); the hint is
+        # in the units of the scores the softmax sees.
+        hints.append("lpattn.score_offset = %r : f64" %
+                     (args.offset / args.head_dim ** 0.5))
         hints.append("lpattn.sink_strength = 0.0 : f64")
     source = os.path.join(args.workdir, "source.mlir")
     with open(source, "w") as f:
@@ -106,10 +109,14 @@ def main():
 
     a, b = run(args.run, chosen, args), run(args.run, baseline, args)
     for name, r in (("chosen", a), (args.baseline, b)):
-        print("%s: mse %.3e collapse %.3f nan %d" %
-              (name, r["mse"], r["collapse_fraction"], r["nan"]))
+        # lpattn-run gives no MSE (null) when every output is NaN.
+        error = "%.3e" % r["mse"] if r["mse"] is not None else "none"
+        print("%s: mse %s collapse %.3f nan %d" %
+              (name, error, r["collapse_fraction"], r["nan"]))
     # A baseline whose every output is NaN has no MSE: infinitely worse.
     worse = b["mse"] if b["nan"] == 0 else float("inf")
+    if a["mse"] is None:
+        sys.exit("the chosen policy gave no MSE")
     ratio = worse / a["mse"] if a["mse"] > 0 else float("inf")
     ok = a["nan"] == 0 and ratio >= args.factor
     print("mse ratio baseline / chosen = %.1f %s" %
