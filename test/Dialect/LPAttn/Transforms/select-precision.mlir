@@ -2,6 +2,15 @@
 // The options stand in for ops without hints (the expected-* lines
 // stripped, so that only the diagnostics are checked).
 // RUN: sed '/expected-/d' %s | lpattn-opt --split-input-file --lpattn-select-precision="logit-bound=4 sink-strength=3" 2>&1 >/dev/null | FileCheck %s --check-prefix=OPT
+// The README's example: f16 Q K^T (e4m3 would move a logit by 1.68), FP8
+// P V with P-Cast's safeguards.
+// RUN: lpattn-opt %lpattn_src_root/examples/select-precision.mlir --lpattn-select-precision --mlir-print-op-on-diagnostic=false 2>&1 | FileCheck %s --check-prefix=EXAMPLE
+// EXAMPLE: remark: selected 'f16qk-fp8pv'
+// EXAMPLE-SAME: cheaper candidates rejected: fp8 (qk = f8E4M3FN: worst-case logit error 1.68
+// EXAMPLE: func.func @attn(%arg0: tensor<1x8x128x64xf16>, %arg1: tensor<1x8x1024x64xf16>, %arg2: tensor<1x8x1024x64xf8E4M3FN>)
+// EXAMPLE: lpattn.attention
+// EXAMPLE-SAME: policy = <qk = f16, score = f16, p = f8E4M3FN, v = f8E4M3FN, acc = f32, out = bf16, overflow = satfinite>
+// EXAMPLE-SAME: p_scale = 2.560000e+02 kv_order = reverse
 //
 // D = 64 throughout, so c = 1/8. e4m3 rounds with u = 2^-4: a logit moves
 // by at most (2u + u^2) L = 0.129 L.
