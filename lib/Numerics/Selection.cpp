@@ -7,6 +7,7 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cmath>
 #include <iterator>
 
@@ -130,7 +131,7 @@ std::string checkProducts(const CandidatePolicy &c, const SelectionHints &h,
 /// The P V half: P-Cast's threshold decides S and the KV order.
 std::string checkPCast(const CandidatePolicy &c, const SelectionHints &h,
                        PrecisionChoice &choice) {
-  double largest = getDefaultPScale(c.p);
+  double largest = std::min(getDefaultPScale(c.p), kMaxSelectedPScale);
   double atOne = getCollapseThreshold(c.p, 1.0, h.sinkCount, h.sinkJitter);
   double atLargest =
       getCollapseThreshold(c.p, largest, h.sinkCount, h.sinkJitter);

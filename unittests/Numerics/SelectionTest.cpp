@@ -140,3 +140,23 @@ TEST(Selection, HintChecks) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(Selection, PScaleLeavesRoomInTheF32Accumulator) {
+  // Whatever the bound and sink strength, S <= 2^15: bf16's own largest
+  // power of two (2^127) would overflow P * S * V in f32.
+  SelectionHints hints;
+  hints.softmaxScale = 0.125;
+  for (double bound : {1.0, 100.0, 1e4, 1e8})
+    for (std::optional<double> delta :
+         {std::optional<double>(), std::optional<double>(30.0)}) {
+      hints.logitBound = bound;
+      hints.sinkStrength = delta;
+      PrecisionChoice choice = selectPrecision(hints);
+      EXPECT_LE(choice.pScale, 32768.0) << bound;
+      EXPECT_EQ(checkPScale(choice.pScale, choice.candidate->p), "");
+    }
+}
+
+} // namespace

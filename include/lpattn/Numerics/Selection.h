@@ -86,6 +86,11 @@ struct PrecisionChoice {
   std::vector<std::string> rejected;
 };
 
+/// The largest P scale the selection sets: 2^15. P * S V is accumulated in
+/// f32, so S must leave room for Nk values of |V| (2^31 keys of 65504 give
+/// 2^62 S); the format's own largest S (2^127 for bf16) overflows it.
+inline constexpr double kMaxSelectedPScale = 32768.0;
+
 /// The default tolerance on the worst-case logit error of the Q/K rounding.
 inline constexpr double kDefaultMaxLogitError = 1.0;
 

@@ -258,7 +258,8 @@ def LPAttnSelectPrecision
       rounding alone exceeds the tolerance, PASA (`softmax = pasa`) if a
       common offset O is known: the tile then holds (L - O) / c.
     * P: P-Cast's threshold (Rules.h): sink strength above Delta_c at S = 1
-      gives `p_scale` = the largest safe power of two and `kv_order =
+      gives `p_scale` = the largest safe power of two (at most 2^15, so
+      that P S V stays far inside the f32 accumulator) and `kv_order =
       reverse`; above Delta_c even then, the p type is unsafe. With no sink
       strength known both safeguards are applied (they cost one multiply).
 
