@@ -2,6 +2,7 @@
 
 #include "lpattn/Dialect/LPAttn/IR/LPAttnDialect.h"
 #include "lpattn/Numerics/Rules.h"
+#include "lpattn/Numerics/Selection.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -168,6 +169,18 @@ LogicalResult LPAttnDialect::verifyOperationAttribute(Operation *op,
       name == LogitBoundAttrHelper::getNameStr() ||
       name == QkScaleAttrHelper::getNameStr())
     return verifyGeometryAttribute(op, name, value);
+  if (name == ScoreOffsetAttrHelper::getNameStr()) {
+    auto number = dyn_cast<FloatAttr>(value);
+    if (!number || !number.getType().isF64())
+      return wrongKind("an f64 float attribute");
+    if (!isa<AttentionOp>(op))
+      return op->emitError() << "'" << name
+                             << "' is only valid on an lpattn.attention";
+    std::string problem = checkLogitHint("the score offset", number.getValueAsDouble());
+    if (!problem.empty())
+      return op->emitError() << "'" << name << "': " << problem;
+    return success();
+  }
   return op->emitError() << "unknown lpattn attribute '" << name << "'";
 }
 

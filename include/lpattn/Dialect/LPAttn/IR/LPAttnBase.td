@@ -69,7 +69,11 @@ def LPAttn_Dialect : Dialect {
     // score type, and divided by after it (lpattn-tile honours it; f64).
     "::mlir::DenseF64ArrayAttr":$qk_sigma,
     "::mlir::FloatAttr":$logit_bound,
-    "::mlir::FloatAttr":$qk_scale
+    "::mlir::FloatAttr":$qk_scale,
+    // A hint for lpattn-select-precision: the magnitude of a common offset
+    // of the scores along the sequence (PASA's setting; the units of
+    // logit_bound). f64, finite, >= 0.
+    "::mlir::FloatAttr":$score_offset
   );
   let hasOperationAttrVerify = 1;
 }

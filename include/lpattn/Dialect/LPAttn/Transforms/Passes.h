@@ -6,6 +6,7 @@
 #include "lpattn/Dialect/LPAttn/IR/LPAttnDialect.h"
 #include "lpattn/Numerics/Geometry.h"
 #include "lpattn/Numerics/Rules.h"
+#include "lpattn/Numerics/Selection.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

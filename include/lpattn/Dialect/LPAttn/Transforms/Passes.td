@@ -346,6 +346,66 @@ def LPAttnGeometryScale
            "Bound B_X on the norm of the tokens the Q/K projections read "
            "(> 0; 0: none given)">,
   ];
+
+def LPAttnSelectPrecision
+    : Pass<"lpattn-select-precision", "::mlir::ModuleOp"> {
+  let summary = "Choose per attention the cheapest precision policy that is safe";
+  let description = [{
+    For every graph-level `lpattn.attention`, picks the first candidate of
+    the cost table (`getCandidatePolicies` in Numerics/Selection.h, cheapest
+    first: `fp8` = e4m3 Q/K/P/V with f32 scores; `f16qk-fp8pv`;
+    `bf16qk-fp8pv`; `f16`; `bf16`; `f32qk-bf16pv`; acc f32, out and the
+    overflow mode kept) that every rule accepts, sets its P scale, KV order
+    and softmax, and explains the choice in one remark per op, numbers
+    included. The rules (Numerics/Selection.h, each written once):
+
+    * Q/K: rounding Q and K to a type of unit roundoff u moves a logit by at
+      most (2u + u^2) L, L the bound on |scores| (after c); with a known
+      common offset O, (2u + u^2) (L - O), as the offset is rounded alike
+      for a whole row and cancels in the softmax; an f16 score tile adds
+      2^-11 times the bound on what it holds. Safe when at most
+      `max-logit-error` (1). Without a logit bound no FP8 Q/K and no f16
+      score tile is chosen.
+    * f16 score tile: holds the raw L / c (descales 1; not chosen for ops
+      with descale operands), at most 65504. Where that overflows, or its
+      rounding alone exceeds the tolerance, PASA (`softmax = pasa`) if a
+      common offset O is known: the tile then holds (L - O) / c.
+    * P: P-Cast's threshold (Rules.h): sink strength above Delta_c at S = 1
+      gives `p_scale` = the largest safe power of two (at most 2^15, so
+      that P S V stays far inside the f32 accumulator) and `kv_order =
+      reverse`; above Delta_c even then, the p type is unsafe. With no sink
+      strength known both safeguards are applied (they cost one multiply).
+
+    Inputs per op: `lpattn.logit_bound` (as `lpattn-geometry-scale` writes
+    it), `lpattn.score_offset`, `lpattn.sink_strength`, `lpattn.sink_count`,
+    `lpattn.sink_jitter`; the options stand in for ops without them. When
+    no candidate is safe, the last is chosen with a warning.
+
+    Q, K and V get the chosen types: a `func.func` argument used only by the
+    op, in a function nothing in the module calls, is retyped (the caller's
+    data is rounded to the operand type, as `lpattn-run` does); any other
+    operand is converted in the IR (`arith.extf` to f32, then
+    `lpattn.truncf` with the op's overflow mode).
+  }];
+  let options = [
+    Option<"logitBound", "logit-bound", "double", "-1.0",
+           "Logit bound L for ops without lpattn.logit_bound (-1: unknown)">,
+    Option<"scoreOffset", "score-offset", "double", "-1.0",
+           "Common score offset O for ops without lpattn.score_offset "
+           "(-1: unknown)">,
+    Option<"sinkStrength", "sink-strength", "double", "-1.0",
+           "Sink strength Delta for ops without lpattn.sink_strength "
+           "(-1: unknown)">,
+    Option<"sinks", "sinks", "int64_t", "4",
+           "Number of sink keys k for ops without lpattn.sink_count">,
+    Option<"jitter", "jitter", "double", "1.0",
+           "Stddev of the sink logit jitter for ops without "
+           "lpattn.sink_jitter">,
+    Option<"maxLogitError", "max-logit-error", "double",
+           "::lpattn::kDefaultMaxLogitError",
+           "Largest worst-case logit error the Q/K rounding may cause">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
 def LPAttnExpandFloatCasts
