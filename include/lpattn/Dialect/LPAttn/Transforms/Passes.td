@@ -346,6 +346,7 @@ def LPAttnGeometryScale
            "Bound B_X on the norm of the tokens the Q/K projections read "
            "(> 0; 0: none given)">,
   ];
+}
 
 def LPAttnSelectPrecision
     : Pass<"lpattn-select-precision", "::mlir::ModuleOp"> {
