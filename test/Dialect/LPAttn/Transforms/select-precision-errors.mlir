@@ -27,7 +27,7 @@
 // OFFSETOPT-NOT: error:
 
 func.func @negative_bound(%q: tensor<1x1x16x16xf32>, %k: tensor<1x1x16x16xf32>, %v: tensor<1x1x16x16xf32>) -> tensor<1x1x16x16xf32> {
-  // expected-error @+1 {{'lpattn.logit_bound': the logit bound must be finite and >= 0, got -1}}
+  // expected-error @+1 {{'lpattn.logit_bound' must be finite and >= 0, got -1}}
   %o = lpattn.attention %q, %k, %v
          policy = <qk = f32, score = f32, p = f32, v = f32, acc = f32, out = f32, overflow = satfinite>
          {lpattn.logit_bound = -1.0 : f64}
