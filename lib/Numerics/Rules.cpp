@@ -21,7 +21,11 @@ float lpattn::getDefaultSoftmaxScale(int64_t headDim) {
   return static_cast<float>(getExactDefaultSoftmaxScale(headDim));
 }
 
-double lpattn::getDefaultPScale(FloatFormat p) { return getLargestPScale(p); }
+double lpattn::getDefaultPScale(FloatFormat p) {
+  if (getSmallestNormal(p) <= getSmallestNormal(FloatFormat::F32))
+    return 1.0;
+  return getLargestPScale(p);
+}
 
 std::optional<double> lpattn::getDefaultSoftmaxBeta(SoftmaxVariant variant) {
   switch (variant) {
@@ -79,6 +83,25 @@ std::string lpattn::checkPScale(double pScale, FloatFormat p, double lagLog2) {
          ": need " + formatNumber(log2Scale) + " + lag <= log2(" +
          formatNumber(maxFinite) + ") = " + formatNumber(log2Max) +
          " (lag = " + formatNumber(lagLog2) + ")";
+}
+
+std::string lpattn::checkPScaleAccumulation(double pScale, int64_t numKeys,
+                                            FloatFormat acc) {
+  if (!(pScale > 1.0) || numKeys < 1)
+    return "";
+  double maxFinite = getMaxFinite(acc);
+  double worst = static_cast<double>(numKeys) * pScale;
+  if (worst <= maxFinite)
+    return "";
+  return "p_scale = " + formatNumber(pScale) + " overflows the accumulation: " +
+         std::to_string(numKeys) + " keys of P * p_scale = " +
+         formatNumber(pScale) + " (equal scores, V = 1) sum to " +
+         formatNumber(worst) + " > " + formatNumber(maxFinite) +
+         ", the max finite value of acc = " +
+         std::string(stringifyFloatFormat(acc)) + " (largest safe p_scale: " +
+         formatNumber(std::exp2(std::floor(
+             std::log2(maxFinite / static_cast<double>(numKeys))))) +
+         ")";
 }
 
 std::string lpattn::checkSoftmaxParameters(SoftmaxVariant variant,

@@ -143,7 +143,8 @@ std::string checkPCast(const CandidatePolicy &c, const SelectionHints &h,
     choice.pScale = largest;
     choice.reverseKV = true;
     choice.reasons.push_back(p + ": sink strength unknown, so " + safeguards +
-                             ", which cost one multiply");
+                             (largest > 1.0 ? ", which cost one multiply"
+                                            : ", which costs nothing"));
     return "";
   }
   double delta = *h.sinkStrength;

@@ -37,8 +37,10 @@ double getExactDefaultSoftmaxScale(int64_t headDim);
 float getDefaultSoftmaxScale(int64_t headDim);
 
 /// The default P-Cast scale of a p type: the largest power of two S with
-/// 1 * S <= max finite (256 for f8E4M3FN, 32768 for f8E5M2; 1 for wide
-/// types is allowed too but this returns the largest).
+/// 1 * S <= max finite (256 for f8E4M3FN, 32768 for f8E5M2 and f16) where
+/// the p type flushes values f32 still holds; 1 for bf16 and f32, whose
+/// range is f32's: P = exp(s - m) is computed in f32, so they lose no
+/// small P to the cast, and S = 2^127 would only overflow l * S.
 double getDefaultPScale(FloatFormat p);
 
 /// The default beta and tol of a softmax variant; nullopt where the variant
@@ -59,6 +61,15 @@ std::string checkSoftmaxScale(double scale);
 /// S is a power of two (so multiplying and dividing by it are exact) and
 /// log2(S) + lag <= log2(max finite of p) (P * S never saturates).
 std::string checkPScale(double pScale, FloatFormat p, double lagLog2 = 0.0);
+
+/// The P scale S against the accumulation over `numKeys` keys: a row of
+/// equal scores with V = 1 accumulates numKeys * S in `acc` and divides by
+/// l * S in f32 (SPEC.md, O = acc / (l * S)), so numKeys * S must stay
+/// within the max finite value of `acc` (at most f32's). Checked only for
+/// S > 1: the overflow it rules out is then the P scale's doing (S = 2^127
+/// is legal for p = bf16 by checkPScale and gives NaN from 2 keys on).
+std::string checkPScaleAccumulation(double pScale, int64_t numKeys,
+                                    FloatFormat acc);
 
 /// The parameters of a softmax variant: present exactly when the variant
 /// takes them; bias_corrected beta in (1, 1e6) (m' = beta * m must move

@@ -57,3 +57,22 @@ func.func @nan(%q: tensor<1x1x8x16xf32>, %k: tensor<1x1x8x16xf32>, %v: tensor<1x
   %o = lpattn.attention %q, %k, %v policy = <qk = f32, score = f32, p = f8E4M3FN, v = f32, acc = f32, out = f32, overflow = satfinite> p_scale = 0x7FF8000000000000 : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32> -> tensor<1x1x8x16xf32>
   return %o : tensor<1x1x8x16xf32>
 }
+
+// -----
+
+// checkPScale allows 2^127 for p = bf16 (1 * S <= its max), but O divides
+// acc by l * S: 2 keys of equal score already sum to 2^128, Inf in f32.
+func.func @bf16_scale_overflows_f32_sum(%q: tensor<1x1x8x16xf32>, %k: tensor<1x1x8x16xf32>, %v: tensor<1x1x8x16xbf16>) -> tensor<1x1x8x16xf32> {
+  // expected-error @+1 {{p_scale = 1.70141e+38 overflows the accumulation: 8 keys of P * p_scale = 1.70141e+38 (equal scores, V = 1) sum to 1.36113e+39 > 3.40282e+38, the max finite value of acc = f32 (largest safe p_scale: 2.12676e+37)}}
+  %o = lpattn.attention %q, %k, %v policy = <qk = f32, score = f32, p = bf16, v = bf16, acc = f32, out = f32, overflow = satfinite> p_scale = 1.7014118346046923e+38 : tensor<1x1x8x16xf32>, tensor<1x1x8x16xf32>, tensor<1x1x8x16xbf16> -> tensor<1x1x8x16xf32>
+  return %o : tensor<1x1x8x16xf32>
+}
+
+// -----
+
+// acc = f16 holds 65504: 256 keys at S = 256 reach 65536.
+func.func @f16_acc_overflows(%q: tensor<1x1x8x16xf16>, %k: tensor<1x1x256x16xf16>, %v: tensor<1x1x256x16xf16>) -> tensor<1x1x8x16xf16> {
+  // expected-error @+1 {{p_scale = 256 overflows the accumulation: 256 keys of P * p_scale = 256 (equal scores, V = 1) sum to 65536 > 65504, the max finite value of acc = f16 (largest safe p_scale: 128)}}
+  %o = lpattn.attention %q, %k, %v policy = <qk = f16, score = f32, p = f16, v = f16, acc = f16, out = f16, overflow = satfinite> p_scale = 256.0 : tensor<1x1x8x16xf16>, tensor<1x1x256x16xf16>, tensor<1x1x256x16xf16> -> tensor<1x1x8x16xf16>
+  return %o : tensor<1x1x8x16xf16>
+}

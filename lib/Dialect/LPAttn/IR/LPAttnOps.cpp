@@ -432,6 +432,11 @@ LogicalResult AttentionOp::verify() {
   if (problem.empty())
     problem = checkPScale(getPScaleAttr().getValueAsDouble(),
                           policy.toPolicy().p);
+  if (problem.empty())
+    problem = checkPScaleAccumulation(
+        getPScaleAttr().getValueAsDouble(),
+        cast<RankedTensorType>(getKey().getType()).getDimSize(2),
+        policy.toPolicy().acc);
   // The softmax attribute verifies itself when parsed; a builder's
   // SoftmaxAttr::get does not, so the op checks it again.
   if (problem.empty())

@@ -190,15 +190,15 @@ func.func @converted(%q: tensor<1x1x16x64xbf16>, %k: tensor<1x1x256x64xbf16>, %v
 // -----
 
 // A RASB-sized bound (SmolLM2-135M's layer 0: 7555.67) and no sink hint:
-// only the f32 Q K^T is safe; P in bf16 gets S = 2^15, not bf16's largest
-// power of two 2^127, with which P * S * V overflows the f32 accumulator
-// (NaN on the CPU before this cap). Delta_c = 92.88 + ln 2^15 10.40 - 1.03.
+// only the f32 Q K^T is safe; P in bf16 gets S = 1 (bf16's default: its
+// range is f32's, and bf16's largest power of two 2^127 overflows l * S,
+// NaN on the CPU, now a verifier error). Delta_c = 92.88 + ln 1 - 1.03.
 // CHECK-LABEL: func.func @rasb_bound(
 // CHECK: lpattn.attention
 // CHECK-SAME: policy = <qk = f32, score = f32, p = bf16, v = bf16, acc = f32, out = f32, overflow = satfinite>
-// CHECK-SAME: p_scale = 3.276800e+04 kv_order = reverse
+// CHECK-SAME: p_scale = 1.000000e+00 kv_order = reverse
 func.func @rasb_bound(%q: tensor<1x9x16x64xf32>, %k: tensor<1x3x256x64xf32>, %v: tensor<1x3x256x64xf32>) -> tensor<1x9x16x64xf32> {
-  // expected-remark @+1 {{p = bf16: sink strength unknown, so p_scale = 32768, kv_order = reverse (Delta_c = 102.25), which cost one multiply}}
+  // expected-remark @+1 {{p = bf16: sink strength unknown, so p_scale = 1, kv_order = reverse (Delta_c = 91.85), which costs nothing}}
   %o = lpattn.attention %q, %k, %v
          policy = <qk = f32, score = f32, p = f32, v = f32, acc = f32, out = f32, overflow = satfinite>
          {lpattn.logit_bound = 7555.67 : f64}
