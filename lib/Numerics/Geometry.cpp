@@ -75,6 +75,103 @@ double norm(const std::vector<double> &v) {
   return largest * std::sqrt(sum);
 }
 
+/// Power iteration on A^T A for an operator A: R^inputDim -> R^outputDim
+/// given as applyA(v, out) and applyAT(u, out); estimates ||A||_2. Iterates
+/// v <- A^T A v / ||.|| from a fixed pseudo-random start vector
+/// (deterministic, and not orthogonal to the top right singular vector of
+/// any structured weight in practice, unlike all-ones). A zero A gives
+/// sigma = 0, converged. Options are checked by the caller.
+template <typename ApplyA, typename ApplyAT>
+void iteratePower(int64_t inputDim, int64_t outputDim,
+                  const PowerIterationOptions &options, ApplyA applyA,
+                  ApplyAT applyAT, SpectralNormEstimate &estimate) {
+  estimate = SpectralNormEstimate();
+  // Deterministic start: a fixed 64-bit LCG mapped to [-1, 1).
+  std::vector<double> v(inputDim);
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  for (double &x : v) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    x = static_cast<double>(state >> 11) * 0x1.0p-52 - 1.0;
+  }
+  double vNorm = norm(v);
+  for (double &x : v)
+    x /= vNorm;
+
+  std::vector<double> image(outputDim);
+  double previous = 0.0;
+  for (int64_t iteration = 1; iteration <= options.maxIterations;
+       ++iteration) {
+    // ||A v|| -> sigma for the top v.
+    applyA(v, image);
+    double sigma = norm(image);
+    estimate.sigma = sigma;
+    estimate.iterations = iteration;
+    if (sigma == 0.0) {
+      // v is in the null space of A; from a generic start that means A = 0.
+      estimate.converged = true;
+      return;
+    }
+    if (iteration > 1 &&
+        std::fabs(sigma - previous) <= options.relativeTolerance * sigma) {
+      estimate.converged = true;
+      return;
+    }
+    previous = sigma;
+    applyAT(image, v); // v = A^T (A v) / ||.||
+    double next = norm(v);
+    if (next == 0.0) {
+      estimate.converged = true;
+      return;
+    }
+    for (double &x : v)
+      x /= next;
+  }
+}
+
+/// The size rule of the estimators' projection rows.
+std::string checkProjectionSizes(int64_t numRows, int64_t numColumns) {
+  if (numRows < 1 || numColumns < 1)
+    return "projection weights need dHead >= 1 and dModel >= 1, got " +
+           std::to_string(numRows) + " x " + std::to_string(numColumns);
+  return "";
+}
+
+/// ||W||_2 with `what` naming W in errors.
+std::string estimateNamedSpectralNorm(const char *what, const float *rows,
+                                      int64_t numRows, int64_t numColumns,
+                                      const PowerIterationOptions &options,
+                                      SpectralNormEstimate &estimate) {
+  estimate = SpectralNormEstimate();
+  if (std::string problem = checkProjectionSizes(numRows, numColumns);
+      !problem.empty())
+    return problem;
+  if (std::string problem = checkPowerIterationOptions(options);
+      !problem.empty())
+    return problem;
+  if (std::string problem = findNonFinite(what, rows, numRows, numColumns);
+      !problem.empty())
+    return problem;
+  iteratePower(
+      numColumns, numRows, options,
+      [&](const std::vector<double> &v, std::vector<double> &out) {
+        multiply(rows, numRows, numColumns, v, out);
+      },
+      [&](const std::vector<double> &u, std::vector<double> &out) {
+        multiplyTransposed(rows, numRows, numColumns, u, out);
+      },
+      estimate);
+  return "";
+}
+
+/// The head-count rule of the per-head drivers.
+std::string checkHeadCounts(int64_t numQueryHeads, int64_t numKVHeads) {
+  if (numQueryHeads < 1 || numKVHeads < 1 || numQueryHeads % numKVHeads != 0)
+    return "query heads (" + std::to_string(numQueryHeads) +
+           ") must be a positive multiple of KV heads (" +
+           std::to_string(numKVHeads) + ")";
+  return "";
+}
+
 } // namespace
 
 std::string lpattn::estimateQKSpectralNorm(const float *queryRows,
@@ -83,9 +180,9 @@ std::string lpattn::estimateQKSpectralNorm(const float *queryRows,
                                            const PowerIterationOptions &options,
                                            SpectralNormEstimate &estimate) {
   estimate = SpectralNormEstimate();
-  if (headDim < 1 || modelDim < 1)
-    return "projection weights need dHead >= 1 and dModel >= 1, got " +
-           std::to_string(headDim) + " x " + std::to_string(modelDim);
+  if (std::string problem = checkProjectionSizes(headDim, modelDim);
+      !problem.empty())
+    return problem;
   if (std::string problem = checkPowerIterationOptions(options);
       !problem.empty())
     return problem;
@@ -98,52 +195,29 @@ std::string lpattn::estimateQKSpectralNorm(const float *queryRows,
       !problem.empty())
     return problem;
 
-  // Deterministic start: a fixed 64-bit LCG mapped to [-1, 1). Any fixed
-  // vector works unless it is orthogonal to the top right singular vector;
-  // all-ones is for structured (e.g. permutation-like) weights.
-  std::vector<double> v(modelDim);
-  uint64_t state = 0x9E3779B97F4A7C15ull;
-  for (double &x : v) {
-    state = state * 6364136223846793005ull + 1442695040888963407ull;
-    x = static_cast<double>(state >> 11) * 0x1.0p-52 - 1.0;
-  }
-  double vNorm = norm(v);
-  for (double &x : v)
-    x /= vNorm;
-
-  std::vector<double> headSpace(headDim), modelSpace(modelDim);
-  double previous = 0.0;
-  for (int64_t iteration = 1; iteration <= options.maxIterations;
-       ++iteration) {
-    // modelSpace = M v = W_q^T (W_k v); ||M v|| -> sigma for the top v.
-    multiply(keyRows, headDim, modelDim, v, headSpace);
-    multiplyTransposed(queryRows, headDim, modelDim, headSpace, modelSpace);
-    double sigma = norm(modelSpace);
-    estimate.sigma = sigma;
-    estimate.iterations = iteration;
-    if (sigma == 0.0) {
-      // v is in the null space of M; from a generic start that means M = 0.
-      estimate.converged = true;
-      return "";
-    }
-    if (iteration > 1 &&
-        std::fabs(sigma - previous) <= options.relativeTolerance * sigma) {
-      estimate.converged = true;
-      return "";
-    }
-    previous = sigma;
-    // v = M^T (M v) / ||.|| = W_k^T (W_q (M v)) / ||.||.
-    multiply(queryRows, headDim, modelDim, modelSpace, headSpace);
-    multiplyTransposed(keyRows, headDim, modelDim, headSpace, v);
-    double next = norm(v);
-    if (next == 0.0) {
-      estimate.converged = true;
-      return "";
-    }
-    for (double &x : v)
-      x /= next;
-  }
+  // M = W_q^T W_k applied implicitly: M v = W_q^T (W_k v),
+  // M^T u = W_k^T (W_q u) (4 dHead dModel multiply-adds per step).
+  std::vector<double> headSpace(headDim);
+  iteratePower(
+      modelDim, modelDim, options,
+      [&](const std::vector<double> &v, std::vector<double> &out) {
+        multiply(keyRows, headDim, modelDim, v, headSpace);
+        multiplyTransposed(queryRows, headDim, modelDim, headSpace, out);
+      },
+      [&](const std::vector<double> &u, std::vector<double> &out) {
+        multiply(queryRows, headDim, modelDim, u, headSpace);
+        multiplyTransposed(keyRows, headDim, modelDim, headSpace, out);
+      },
+      estimate);
   return "";
+}
+
+std::string lpattn::estimateSpectralNorm(const float *rows, int64_t numRows,
+                                         int64_t numColumns,
+                                         const PowerIterationOptions &options,
+                                         SpectralNormEstimate &estimate) {
+  return estimateNamedSpectralNorm("weight", rows, numRows, numColumns,
+                                   options, estimate);
 }
 
 int64_t lpattn::getKVHeadOfQueryHead(int64_t queryHead, int64_t numQueryHeads,
@@ -157,10 +231,9 @@ std::string lpattn::estimatePerHeadQKSpectralNorms(
     const PowerIterationOptions &options,
     std::vector<SpectralNormEstimate> &perHead) {
   perHead.clear();
-  if (numQueryHeads < 1 || numKVHeads < 1 || numQueryHeads % numKVHeads != 0)
-    return "query heads (" + std::to_string(numQueryHeads) +
-           ") must be a positive multiple of KV heads (" +
-           std::to_string(numKVHeads) + ")";
+  if (std::string problem = checkHeadCounts(numQueryHeads, numKVHeads);
+      !problem.empty())
+    return problem;
   perHead.resize(numQueryHeads);
   for (int64_t h = 0; h < numQueryHeads; ++h) {
     int64_t g = getKVHeadOfQueryHead(h, numQueryHeads, numKVHeads);
@@ -172,6 +245,41 @@ std::string lpattn::estimatePerHeadQKSpectralNorms(
       return "query head " + std::to_string(h) + " (KV head " +
              std::to_string(g) + "): " + problem;
     }
+  }
+  return "";
+}
+
+std::string lpattn::estimatePerHeadRoPESafeQKSigmas(
+    const float *queryWeight, const float *keyWeight, int64_t numQueryHeads,
+    int64_t numKVHeads, int64_t headDim, int64_t modelDim,
+    const PowerIterationOptions &options,
+    std::vector<SpectralNormEstimate> &perHead) {
+  perHead.clear();
+  if (std::string problem = checkHeadCounts(numQueryHeads, numKVHeads);
+      !problem.empty())
+    return problem;
+  std::vector<SpectralNormEstimate> keyNorms(numKVHeads);
+  for (int64_t g = 0; g < numKVHeads; ++g)
+    if (std::string problem = estimateNamedSpectralNorm(
+            "key weight", keyWeight + g * headDim * modelDim, headDim,
+            modelDim, options, keyNorms[g]);
+        !problem.empty())
+      return "KV head " + std::to_string(g) + ": " + problem;
+  perHead.resize(numQueryHeads);
+  for (int64_t h = 0; h < numQueryHeads; ++h) {
+    SpectralNormEstimate queryNorm;
+    if (std::string problem = estimateNamedSpectralNorm(
+            "query weight", queryWeight + h * headDim * modelDim, headDim,
+            modelDim, options, queryNorm);
+        !problem.empty()) {
+      perHead.clear();
+      return "query head " + std::to_string(h) + ": " + problem;
+    }
+    const SpectralNormEstimate &keyNorm =
+        keyNorms[getKVHeadOfQueryHead(h, numQueryHeads, numKVHeads)];
+    perHead[h].sigma = queryNorm.sigma * keyNorm.sigma;
+    perHead[h].iterations = std::max(queryNorm.iterations, keyNorm.iterations);
+    perHead[h].converged = queryNorm.converged && keyNorm.converged;
   }
   return "";
 }

@@ -2,10 +2,13 @@
 //
 // Reads a safetensors checkpoint, finds each attention layer's Q and K
 // projections (lpattn/Checkpoint/QKProjections.h) and computes, per query
-// head, sigma = ||W_q^T W_k||_2 by implicit power iteration, then per layer
+// head, sigma = ||W_q^T W_k||_2 by implicit power iteration (with RoPE the
+// RoPE-safe ||W_q||_2 ||W_k||_2, since a rotation between q and k can make
+// ||W_q^T R W_k||_2 larger), then per layer
 // the RASB logit bound and the power-of-two scale (lpattn/Numerics/
 // Geometry.h). Prints a table, or JSON (--json), and with -o writes a module
-// with one lpattn.attention per layer carrying lpattn.qk_sigma, which
+// with one lpattn.attention per layer carrying lpattn.qk_sigma (and
+// lpattn.qk_sigma_rope_safe when RoPE-safe), which
 // lpattn-geometry-scale reads.
 //
 //===----------------------------------------------------------------------===//
@@ -100,6 +103,18 @@ cl::opt<std::string> scoreTypeName(
              "alpha B_X^2 sigma into, as lpattn-geometry-scale does (f16, "
              "bf16, f32)"),
     cl::init("f16"), cl::cat(category));
+/// Whether the layers' Q and K are RoPE-rotated.
+enum class RoPEMode { Auto, On, Off };
+cl::opt<RoPEMode> ropeMode(
+    "rope",
+    cl::desc("Q and K are RoPE-rotated, so sigma must bound every rotation: "
+             "||W_q||_2 ||W_k||_2 per head instead of ||W_q^T W_k||_2 "
+             "(auto: on for Llama/Mistral/Qwen-style layers, off for GPT-2, "
+             "whose positions are learned and added to the tokens)"),
+    cl::values(clEnumValN(RoPEMode::Auto, "auto", "by architecture"),
+               clEnumValN(RoPEMode::On, "on", "RoPE-safe sigma"),
+               clEnumValN(RoPEMode::Off, "off", "sigma of W_q^T W_k")),
+    cl::init(RoPEMode::Auto), cl::cat(category));
 cl::opt<bool> printJSON("json", cl::desc("print JSON instead of the table"),
                         cl::init(false), cl::cat(category));
 cl::opt<std::string> outputMLIR(
@@ -117,6 +132,7 @@ int fail(const llvm::Twine &message) {
 struct LayerResult {
   QKLayer layer;
   std::vector<double> sigmas; ///< per query head
+  bool rope = false; ///< sigmas are the RoPE-safe ||W_q|| ||W_k||
   std::vector<int64_t> iterationsPerHead;
   bool converged = true;
   double tokenNormBound = 0;
@@ -174,7 +190,12 @@ llvm::Expected<LayerResult> calibrateLayer(const SafetensorsFile &file,
   options.maxIterations = iterations;
   options.relativeTolerance = tolerance;
   std::vector<SpectralNormEstimate> estimates;
-  std::string error = estimatePerHeadQKSpectralNorms(
+  result.rope = ropeMode == RoPEMode::On ||
+                (ropeMode == RoPEMode::Auto &&
+                 layer.architecture == Architecture::Llama);
+  auto estimatePerHead = result.rope ? estimatePerHeadRoPESafeQKSigmas
+                                     : estimatePerHeadQKSpectralNorms;
+  std::string error = estimatePerHead(
       weights->query.data(), weights->key.data(), layer.numHeads,
       layer.numKVHeads, layer.headDim, layer.modelDim, options, estimates);
   if (!error.empty())
@@ -208,25 +229,34 @@ llvm::Expected<LayerResult> calibrateLayer(const SafetensorsFile &file,
   return result;
 }
 
+/// What a layer's sigma is, for the table and the JSON.
+llvm::StringRef getSigmaDefinition(bool rope) {
+  return rope ? "||W_q||_2 ||W_k||_2 (RoPE-safe)" : "||W_q^T W_k||_2";
+}
+
 void printTable(llvm::raw_ostream &os, llvm::ArrayRef<LayerResult> results,
                 FloatFormat scoreType) {
-  os << llvm::formatv("{0,5} {1,9} {2,6} {3,12} {4,12} {5,10} {6,12} {7,10}\n",
-                      "layer", "heads/kv", "dhead", "sigma_max", "sigma_min",
-                      "token_norm", "logit_bound", "scale");
+  os << llvm::formatv(
+      "{0,5} {1,9} {2,6} {3,12} {4,12} {5,10} {6,12} {7,10} {8,5}\n", "layer",
+      "heads/kv", "dhead", "sigma_max", "sigma_min", "token_norm",
+      "logit_bound", "scale", "rope");
   for (const LayerResult &result : results) {
     const QKLayer &layer = result.layer;
     os << llvm::formatv(
-        "{0,5} {1,9} {2,6} {3,12:g} {4,12:g} {5,10:g} {6,12:g} {7,10}{8}\n",
+        "{0,5} {1,9} {2,6} {3,12:g} {4,12:g} {5,10:g} {6,12:g} {7,10} {8,5}"
+        "{9}\n",
         layer.layer,
         std::to_string(layer.numHeads) + "/" + std::to_string(layer.numKVHeads),
         layer.headDim, result.getMaxSigma(), result.getMinSigma(),
         result.tokenNormBound, result.logitBound, formatNumber(result.scale),
-        result.converged ? "" : "  (not converged)");
+        result.rope ? "on" : "off", result.converged ? "" : "  (not converged)");
   }
   os << "logit_bound: B_X^2 sigma_max / sqrt(dhead); scale: the largest "
         "power of two <= 1 with scale * alpha * B_X^2 sigma_max <= max "
      << getFormatName(scoreType) << " = "
-     << formatNumber(getMaxFinite(scoreType)) << "\n";
+     << formatNumber(getMaxFinite(scoreType)) << "\n"
+     << "sigma: " << getSigmaDefinition(false) << "; rope on: "
+     << getSigmaDefinition(true) << "\n";
 }
 
 llvm::json::Value toJSON(llvm::ArrayRef<LayerResult> results,
@@ -243,6 +273,8 @@ llvm::json::Value toJSON(llvm::ArrayRef<LayerResult> results,
         {"heads", layer.numHeads},
         {"kv_heads", layer.numKVHeads},
         {"head_dim", layer.headDim},
+        {"rope", result.rope},
+        {"sigma_definition", getSigmaDefinition(result.rope)},
         {"sigma", llvm::json::Array(result.sigmas)},
         {"iterations", llvm::json::Array(result.iterationsPerHead)},
         {"converged", result.converged},
@@ -276,6 +308,7 @@ buildModule(mlir::MLIRContext &context, llvm::ArrayRef<LayerResult> results,
                                  getType(&context, format));
   };
   LPAttnDialect::QkSigmaAttrHelper sigmaAttr(&context);
+  LPAttnDialect::QkSigmaRopeSafeAttrHelper ropeSafeAttr(&context);
   for (const LayerResult &result : results) {
     const QKLayer &layer = result.layer;
     Type query = tensorOf(layer.numHeads, layer.headDim, policy.qk);
@@ -291,6 +324,8 @@ buildModule(mlir::MLIRContext &context, llvm::ArrayRef<LayerResult> results,
         b, loc, body->getArgument(0), body->getArgument(1),
         body->getArgument(2), PrecisionPolicyAttr::get(&context, policy));
     sigmaAttr.setAttr(attention, b.getDenseF64ArrayAttr(result.sigmas));
+    if (result.rope)
+      ropeSafeAttr.setAttr(attention, b.getUnitAttr());
     func::ReturnOp::create(b, loc, attention.getResult());
   }
   return module;
@@ -338,7 +373,8 @@ int main(int argc, char **argv) {
       "Finds each attention layer's Q and K projections by name (GPT-2's "
       "h.N.attn.c_attn; Llama/Mistral/Qwen's layers.N.self_attn.q_proj and "
       "k_proj, GQA), computes sigma = ||W_q^T W_k||_2 per query head by "
-      "power iteration, the bound B_X^2 sigma / sqrt(dhead) on the logits "
+      "power iteration (with RoPE, --rope, ||W_q||_2 ||W_k||_2, which bounds "
+      "every rotation), the bound B_X^2 sigma / sqrt(dhead) on the logits "
       "and the power-of-two scale that fits alpha B_X^2 sigma into "
       "--score-type, as lpattn-geometry-scale does. Prints one line per "
       "layer (--json: every head).\n\n"

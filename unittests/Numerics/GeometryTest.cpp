@@ -86,6 +86,56 @@ double denseSigma(const float *wq, const float *wk, int64_t dHead,
   return std::sqrt(std::max(0.0, largestEigenvalue(mtm, dModel)));
 }
 
+/// ||A||_2 formed densely, A [rows x cols] row-major: sqrt(lambda_max(A A^T)).
+template <typename T>
+double denseNorm(const T *a, int64_t rows, int64_t cols) {
+  std::vector<double> aat(rows * rows, 0.0);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < rows; ++j)
+      for (int64_t c = 0; c < cols; ++c)
+        aat[i * rows + j] += static_cast<double>(a[i * cols + c]) *
+                             static_cast<double>(a[j * cols + c]);
+  return std::sqrt(std::max(0.0, largestEigenvalue(aat, rows)));
+}
+
+/// ||A^T B||_2 formed densely in double, A and B [rows x cols] row-major.
+double denseProductNorm(const std::vector<double> &a,
+                        const std::vector<double> &b, int64_t rows,
+                        int64_t cols) {
+  std::vector<double> m(cols * cols, 0.0); // A^T B
+  for (int64_t i = 0; i < cols; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      for (int64_t r = 0; r < rows; ++r)
+        m[i * cols + j] += a[r * cols + i] * b[r * cols + j];
+  return denseNorm(m.data(), cols, cols);
+}
+
+/// The rows `first .. first + dHead` of `w` [* x cols], in double, rotated
+/// as RoPE rotates a head's features: plane i (rows 2i, 2i+1) by angles[i].
+std::vector<double> rotateHeadRows(const std::vector<float> &w, int64_t first,
+                                   int64_t dHead, int64_t cols,
+                                   const std::vector<double> &angles) {
+  std::vector<double> out(dHead * cols);
+  for (int64_t i = 0; i < dHead / 2; ++i)
+    for (int64_t c = 0; c < cols; ++c) {
+      double a = w[(first + 2 * i) * cols + c],
+             b = w[(first + 2 * i + 1) * cols + c];
+      out[2 * i * cols + c] = std::cos(angles[i]) * a - std::sin(angles[i]) * b;
+      out[(2 * i + 1) * cols + c] =
+          std::sin(angles[i]) * a + std::cos(angles[i]) * b;
+    }
+  return out;
+}
+
+/// RoPE's angles at relative position `position`: theta_i =
+/// position * base^(-2i / dHead).
+std::vector<double> ropeAngles(double position, double base, int64_t dHead) {
+  std::vector<double> angles(dHead / 2);
+  for (int64_t i = 0; i < dHead / 2; ++i)
+    angles[i] = position * std::pow(base, -2.0 * i / double(dHead));
+  return angles;
+}
+
 PowerIterationOptions tight() {
   PowerIterationOptions options;
   options.maxIterations = 100000;
@@ -283,16 +333,149 @@ TEST(GeometryTest, GQAPairsEachQueryHeadWithItsGroupsKVHead) {
             "");
 }
 
-TEST(GeometryTest, BoundHoldsForTokensAndUnderRoPE) {
-  // |q . k| <= B_X^2 sigma for every pair of tokens of norm B_X, and still
-  // after rotating q and k by the same-position-independent RoPE rotations.
+TEST(GeometryTest, SpectralNormOfOneProjectionMatchesDense) {
+  for (auto [rows, cols] : {std::pair<int64_t, int64_t>{2, 2}, {4, 6},
+                            {8, 24}, {16, 5}}) {
+    std::vector<float> w = randomMatrix(rows, cols, 51 + rows);
+    SpectralNormEstimate estimate;
+    ASSERT_EQ(estimateSpectralNorm(w.data(), rows, cols, tight(), estimate),
+              "");
+    EXPECT_TRUE(estimate.converged);
+    double dense = denseNorm(w.data(), rows, cols);
+    EXPECT_NEAR(estimate.sigma, dense, 1e-6 * dense) << rows << "x" << cols;
+  }
+  SpectralNormEstimate estimate;
+  std::vector<float> w(6, 0.0f);
+  EXPECT_EQ(estimateSpectralNorm(w.data(), 2, 3, tight(), estimate), "");
+  EXPECT_EQ(estimate.sigma, 0.0);
+  w[4] = std::numeric_limits<float>::infinity();
+  EXPECT_NE(estimateSpectralNorm(w.data(), 2, 3, tight(), estimate)
+                .find("non-finite value (inf) at row 1, column 1"),
+            std::string::npos);
+  EXPECT_NE(estimateSpectralNorm(w.data(), 0, 3, tight(), estimate), "");
+}
+
+TEST(GeometryTest, RoPEBreaksTheUnrotatedSigma) {
+  // The smallest counterexample: q = (x_0, 0) and k = (0, x'_1) are always
+  // orthogonal, so sigma = ||W_q^T W_k||_2 = 0, but RoPE turning k by theta
+  // against q gives q . R k = -sin(theta) x_0 x'_1: the old bound B_X^2 * 0
+  // fails for every theta that is not a multiple of pi.
+  const int64_t dHead = 2, dModel = 2;
+  std::vector<float> wq = {1, 0, 0, 0}, wk = {0, 0, 0, 1};
+  SpectralNormEstimate unrotated;
+  ASSERT_EQ(estimateQKSpectralNorm(wq.data(), wk.data(), dHead, dModel,
+                                   tight(), unrotated),
+            "");
+  EXPECT_EQ(unrotated.sigma, 0.0);
+  std::vector<SpectralNormEstimate> ropeSafe;
+  ASSERT_EQ(estimatePerHeadRoPESafeQKSigmas(wq.data(), wk.data(), 1, 1, dHead,
+                                            dModel, tight(), ropeSafe),
+            "");
+  ASSERT_EQ(ropeSafe.size(), 1u);
+  std::vector<double> wqDouble(wq.begin(), wq.end());
+  for (double theta = 0.05; theta < 6.3; theta += 0.1) {
+    double rotated = denseProductNorm(
+        wqDouble, rotateHeadRows(wk, 0, dHead, dModel, {theta}), dHead,
+        dModel);
+    EXPECT_NEAR(rotated, std::fabs(std::sin(theta)), 1e-9);
+    EXPECT_GT(rotated, unrotated.sigma) << theta;
+    EXPECT_LE(rotated, ropeSafe[0].sigma * (1 + 1e-9)) << theta;
+  }
+
+  // dHead = 4, random W_q and W_k = W_q turned by -90 degrees in each RoPE
+  // plane: the rotation by +90 degrees gives W_q^T W_q, of norm
+  // ||W_q||^2 = ||W_q|| ||W_k||, above ||W_q^T W_k|| (measured densely here),
+  // and the RoPE-safe sigma is attained.
+  const int64_t dHead4 = 4, dModel4 = 6;
+  std::vector<float> wq4 = randomMatrix(dHead4, dModel4, 61);
+  std::vector<double> wk4 =
+      rotateHeadRows(wq4, 0, dHead4, dModel4, {-M_PI / 2, -M_PI / 2});
+  std::vector<float> wk4Float(wk4.begin(), wk4.end());
+  std::vector<double> wq4Double(wq4.begin(), wq4.end());
+  std::vector<double> wk4Exact(wk4Float.begin(), wk4Float.end());
+  double before = denseProductNorm(wq4Double, wk4Exact, dHead4, dModel4);
+  double after = denseProductNorm(
+      wq4Double,
+      rotateHeadRows(wk4Float, 0, dHead4, dModel4, {M_PI / 2, M_PI / 2}),
+      dHead4, dModel4);
+  EXPECT_GT(after, 1.2 * before); // the old bound is off by over 20 %
+  ASSERT_EQ(estimateQKSpectralNorm(wq4.data(), wk4Float.data(), dHead4,
+                                   dModel4, tight(), unrotated),
+            "");
+  EXPECT_NEAR(unrotated.sigma, before, 1e-6 * before);
+  ASSERT_EQ(estimatePerHeadRoPESafeQKSigmas(wq4.data(), wk4Float.data(), 1, 1,
+                                            dHead4, dModel4, tight(),
+                                            ropeSafe),
+            "");
+  EXPECT_LE(after, ropeSafe[0].sigma * (1 + 1e-6));
+  EXPECT_NEAR(ropeSafe[0].sigma, after, 1e-6 * after);
+}
+
+TEST(GeometryTest, RoPESafeSigmaBoundsEveryRotation) {
+  // GQA (4 query heads, 2 KV heads): sigma_rope,h = ||W_q^h|| ||W_k^g||
+  // against the dense norms, and above the dense ||W_q^h^T R W_k^g|| for
+  // RoPE's rotations at many relative positions and three bases.
+  const int64_t hq = 4, hkv = 2, dHead = 4, dModel = 8;
+  std::vector<float> wq = randomMatrix(hq * dHead, dModel, 71);
+  std::vector<float> wk = randomMatrix(hkv * dHead, dModel, 72);
+  std::vector<SpectralNormEstimate> perHead;
+  ASSERT_EQ(estimatePerHeadRoPESafeQKSigmas(wq.data(), wk.data(), hq, hkv,
+                                            dHead, dModel, tight(), perHead),
+            "");
+  ASSERT_EQ(perHead.size(), size_t(hq));
+  std::vector<double> zero(dHead / 2, 0.0);
+  int64_t exceedsUnrotated = 0;
+  for (int64_t h = 0; h < hq; ++h) {
+    int64_t g = h / (hq / hkv);
+    double dense = denseNorm(wq.data() + h * dHead * dModel, dHead, dModel) *
+                   denseNorm(wk.data() + g * dHead * dModel, dHead, dModel);
+    EXPECT_NEAR(perHead[h].sigma, dense, 1e-6 * dense) << h;
+    EXPECT_TRUE(perHead[h].converged);
+    std::vector<double> queryRows =
+        rotateHeadRows(wq, h * dHead, dHead, dModel, zero);
+    double unrotated = denseProductNorm(
+        queryRows, rotateHeadRows(wk, g * dHead, dHead, dModel, zero), dHead,
+        dModel);
+    for (double base : {10000.0, 100.0, 10.0})
+      for (int position = -64; position <= 64; ++position) {
+        double rotated = denseProductNorm(
+            queryRows,
+            rotateHeadRows(wk, g * dHead, dHead, dModel,
+                           ropeAngles(position, base, dHead)),
+            dHead, dModel);
+        EXPECT_LE(rotated, perHead[h].sigma * (1 + 1e-6))
+            << "head " << h << " base " << base << " position " << position;
+        exceedsUnrotated += rotated > unrotated * (1 + 1e-6);
+      }
+  }
+  // The old sigma is exceeded somewhere: the case is not vacuous.
+  EXPECT_GT(exceedsUnrotated, 0);
+
+  // Errors name the head and the matrix.
+  std::vector<float> badKey = wk;
+  badKey[dHead * dModel + 3] = std::nanf("");
+  std::string problem = estimatePerHeadRoPESafeQKSigmas(
+      wq.data(), badKey.data(), hq, hkv, dHead, dModel, tight(), perHead);
+  EXPECT_NE(problem.find("KV head 1: key weight has a non-finite value"),
+            std::string::npos)
+      << problem;
+  EXPECT_TRUE(perHead.empty());
+  EXPECT_NE(estimatePerHeadRoPESafeQKSigmas(wq.data(), wk.data(), 3, 2, dHead,
+                                            dModel, tight(), perHead),
+            "");
+}
+
+TEST(GeometryTest, RoPESafeBoundHoldsForRotatedTokens) {
+  // |q_m . k_n| <= B_X^2 sigma_rope for tokens of norm B_X after RoPE
+  // rotates q and k by different positions' angles.
   const int64_t dHead = 4, dModel = 8;
   std::vector<float> wq = randomMatrix(dHead, dModel, 31);
   std::vector<float> wk = randomMatrix(dHead, dModel, 32);
-  SpectralNormEstimate estimate;
-  ASSERT_EQ(estimateQKSpectralNorm(wq.data(), wk.data(), dHead, dModel,
-                                   tight(), estimate),
+  std::vector<SpectralNormEstimate> perHead;
+  ASSERT_EQ(estimatePerHeadRoPESafeQKSigmas(wq.data(), wk.data(), 1, 1, dHead,
+                                            dModel, tight(), perHead),
             "");
+  SpectralNormEstimate estimate = perHead[0];
   const double tokenNorm = 3.0;
   double bound = getQKProductBound(estimate.sigma, tokenNorm);
   EXPECT_DOUBLE_EQ(bound, tokenNorm * tokenNorm * estimate.sigma);

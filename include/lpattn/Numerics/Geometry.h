@@ -14,12 +14,22 @@
 // query head h owns rows h*dHead .. (h+1)*dHead; q = W_q x, k = W_k x, so
 // q . k = x^T (W_q^T W_k) x' and |q . k| <= ||x|| ||x'|| sigma.
 //
+// RoPE does not keep that bound: it rotates q and k by position-dependent
+// block rotations, so q_m . k_n = x^T W_q^T R_{n-m} W_k x', and
+// ||W_q^T R W_k||_2 can exceed ||W_q^T W_k||_2 (W_q^T W_k = 0 while
+// W_q^T R W_k != 0 when W_k's rows are W_q's turned by 90 degrees in each
+// RoPE plane). What holds under any orthogonal position map R is
+// |q . k| <= ||q|| ||k|| <= B_X^2 ||W_q||_2 ||W_k||_2, the RoPE-safe sigma
+// (estimatePerHeadRoPESafeQKSigmas).
+//
 // Attributes on lpattn.attention (declared in LPAttnBase.td) that carry these
 // numbers between tools and passes:
 //   lpattn.qk_sigma    DenseF64ArrayAttr, sigma per query head, for the Q and
 //                      K operands exactly as the op receives them (a
 //                      checkpoint tool, lpattn-calibrate, writes it;
 //                      lpattn-geometry-scale reads it or computes it).
+//   lpattn.qk_sigma_rope_safe  UnitAttr: qk_sigma is the RoPE-safe
+//                      ||W_q||_2 ||W_k||_2, a bound under any rotation.
 //   lpattn.logit_bound FloatAttr f64: bound on |scores| fed to the softmax
 //                      (after the softmax scale and descales), max over heads.
 //   lpattn.qk_scale    FloatAttr f64: the power-of-two scale applied to Q K^T
@@ -79,6 +89,14 @@ std::string estimateQKSpectralNorm(const float *queryRows,
                                    const PowerIterationOptions &options,
                                    SpectralNormEstimate &estimate);
 
+/// ||W||_2 of one head's projection rows, [numRows x numColumns] row-major,
+/// by the same power iteration (on W^T W, from the same start vector).
+/// Errors as estimateQKSpectralNorm.
+std::string estimateSpectralNorm(const float *rows, int64_t numRows,
+                                 int64_t numColumns,
+                                 const PowerIterationOptions &options,
+                                 SpectralNormEstimate &estimate);
+
 /// The KV head query head `queryHead` attends with under GQA/MQA:
 /// queryHead / (numQueryHeads / numKVHeads).
 int64_t getKVHeadOfQueryHead(int64_t queryHead, int64_t numQueryHeads,
@@ -91,6 +109,20 @@ int64_t getKVHeadOfQueryHead(int64_t queryHead, int64_t numQueryHeads,
 /// estimates. Errors as estimateQKSpectralNorm (naming the head), and for
 /// numQueryHeads not a positive multiple of numKVHeads.
 std::string estimatePerHeadQKSpectralNorms(
+    const float *queryWeight, const float *keyWeight, int64_t numQueryHeads,
+    int64_t numKVHeads, int64_t headDim, int64_t modelDim,
+    const PowerIterationOptions &options,
+    std::vector<SpectralNormEstimate> &perHead);
+
+/// The RoPE-safe sigma per query head, sigma_rope,h = ||W_q^h||_2 ||W_k^g||_2
+/// (g = getKVHeadOfQueryHead(h)): it bounds ||W_q^h^T R W_k^g||_2 for every
+/// orthogonal R, RoPE's rotations at every relative position included.
+/// Each projection's norm is estimated once (a KV head's serves its whole
+/// group). An estimate's `iterations` is the larger of its two factors',
+/// `converged` both; both factors approach their norms from below, so an
+/// unconverged product is low too. Arguments and errors as
+/// estimatePerHeadQKSpectralNorms.
+std::string estimatePerHeadRoPESafeQKSigmas(
     const float *queryWeight, const float *keyWeight, int64_t numQueryHeads,
     int64_t numKVHeads, int64_t headDim, int64_t modelDim,
     const PowerIterationOptions &options,
@@ -118,8 +150,8 @@ std::string checkTokenNormBound(double tokenNormBound);
 //===----------------------------------------------------------------------===//
 
 /// Bound on |q . k| for tokens of norm <= B_X: B_X^2 sigma (RASB's
-/// interaction bound; RoPE rotates q and k by orthogonal maps, which keep
-/// the norms, so it holds with RoPE too).
+/// interaction bound). With RoPE it holds only for the RoPE-safe sigma
+/// (estimatePerHeadRoPESafeQKSigmas), not for ||W_q^T W_k||_2.
 double getQKProductBound(double sigma, double tokenNormBound);
 
 /// Bound on a score fed to the softmax, |c q . k| <= c B_X^2 sigma, for

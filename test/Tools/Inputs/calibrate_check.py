@@ -4,7 +4,9 @@
 
 For every layer and query head h, sigma = the largest singular value of
 W_q^h^T W_k^g (nn.Linear layout, g = h // (Hq / Hkv)), from
-np.linalg.svd of the dense d x d matrix; the checkpoint is read here
+np.linalg.svd of the dense d x d matrix, or, for a layer whose JSON says
+"rope": true, the RoPE-safe norm(W_q^h, 2) * norm(W_k^g, 2) (numpy's
+spectral norms); the checkpoint is read here
 independently of the tool (struct, json, numpy). Prints the largest
 relative error and 'ok' when every head is within 1e-3, else the offending
 heads, and exits 1. Also checks each layer's token-norm bound (from its
@@ -98,8 +100,14 @@ def main(checkpoint, result_path, given_token_norm=None):
             query, key = tensors[layer["query_tensor"]], tensors[layer["key_tensor"]]
         for h in range(heads):
             g = h // (heads // kv_heads)
-            product = query[h * dh:(h + 1) * dh].T @ key[g * dh:(g + 1) * dh]
-            sigma = np.linalg.svd(product, compute_uv=False)[0]
+            query_rows = query[h * dh:(h + 1) * dh]
+            key_rows = key[g * dh:(g + 1) * dh]
+            if layer["rope"]:
+                sigma = (np.linalg.norm(query_rows, 2) *
+                         np.linalg.norm(key_rows, 2))
+            else:
+                product = query_rows.T @ key_rows
+                sigma = np.linalg.svd(product, compute_uv=False)[0]
             error = abs(layer["sigma"][h] - sigma) / sigma
             worst = max(worst, error)
             heads_checked += 1
@@ -108,7 +116,10 @@ def main(checkpoint, result_path, given_token_norm=None):
                                 f"{layer['sigma'][h]}, SVD {sigma}")
         failures += check_layer_bounds(tensors, layer, given_token_norm,
                                        MAX_FINITE[result["score_type"]])
-    print(f"{heads_checked} heads, max relative error {worst:.2e}")
+    kinds = sorted({"rope" if layer["rope"] else "plain"
+                    for layer in result["layers"]})
+    print(f"{heads_checked} heads ({'/'.join(kinds)}), max relative error "
+          f"{worst:.2e}")
     for failure in failures:
         print(failure)
     if failures or heads_checked == 0:

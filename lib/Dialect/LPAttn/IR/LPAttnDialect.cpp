@@ -169,6 +169,18 @@ LogicalResult LPAttnDialect::verifyOperationAttribute(Operation *op,
       name == LogitBoundAttrHelper::getNameStr() ||
       name == QkScaleAttrHelper::getNameStr())
     return verifyGeometryAttribute(op, name, value);
+  if (name == QkSigmaRopeSafeAttrHelper::getNameStr()) {
+    if (!isa<UnitAttr>(value))
+      return wrongKind("a unit attribute");
+    if (!isa<AttentionOp>(op))
+      return op->emitError() << "'" << name
+                             << "' is only valid on an lpattn.attention";
+    if (!getQkSigmaAttrHelper().isAttrPresent(op))
+      return op->emitError() << "'" << name << "' qualifies '"
+                             << QkSigmaAttrHelper::getNameStr()
+                             << "', which the op does not have";
+    return success();
+  }
   if (name == ScoreOffsetAttrHelper::getNameStr()) {
     auto number = dyn_cast<FloatAttr>(value);
     if (!number || !number.getType().isF64())

@@ -2,7 +2,8 @@
 //
 // RASB (SPEC.md, "Geometry-aware logit scale"): the logits of an attention
 // are bounded by B_X^2 sigma, sigma = ||W_q^T W_k||_2 of its projection
-// weights, before any activation is seen. This pass finds sigma per query
+// weights (||W_q||_2 ||W_k||_2 with RoPE, option `rope`), before any
+// activation is seen. This pass finds sigma per query
 // head (from lpattn.qk_sigma or the constant weights in the IR), records the
 // bound the softmax sees and the power-of-two scale s that puts alpha times
 // the bound on Q K^T inside the score type; lpattn-tile multiplies the
@@ -259,11 +260,22 @@ struct LPAttnGeometryScalePass
                                "the head dimension must be static";
 
     // sigma per query head: the op's attribute, else the traced weights.
+    auto ropeSafeAttr = LPAttnDialect::QkSigmaRopeSafeAttrHelper(context);
     std::vector<SpectralNormEstimate> estimates;
     std::optional<int64_t> modelDim;
     bool fromAttribute = false;
+    // Whether sigma bounds ||W_q^T R W_k|| for every rotation R.
+    bool ropeSafe = rope;
     if (DenseF64ArrayAttr given = sigmaAttr.getAttr(op)) {
       fromAttribute = true;
+      ropeSafe = ropeSafeAttr.isAttrPresent(op);
+      if (rope && !ropeSafe)
+        return op.emitError()
+               << "lpattn-geometry-scale: rope is set but lpattn.qk_sigma is "
+                  "not marked lpattn.qk_sigma_rope_safe: ||W_q^T W_k||_2 "
+                  "does not bound RoPE-rotated logits; give ||W_q||_2 "
+                  "||W_k||_2 per head with that mark (lpattn-calibrate "
+                  "--rope=on)";
       for (double sigma : given.asArrayRef())
         estimates.push_back({sigma, 0, true});
     } else {
@@ -289,7 +301,9 @@ struct LPAttnGeometryScalePass
                << " x " << headDim << " and " << numKVHeads << " x "
                << headDim << " from one model dimension";
       modelDim = query->modelDim;
-      std::string problem = estimatePerHeadQKSpectralNorms(
+      auto estimatePerHead = rope ? estimatePerHeadRoPESafeQKSigmas
+                                  : estimatePerHeadQKSpectralNorms;
+      std::string problem = estimatePerHead(
           query->weight.data(), key->weight.data(), numHeads, numKVHeads,
           headDim, *modelDim, {iterations, tolerance}, estimates);
       if (!problem.empty())
@@ -356,12 +370,17 @@ struct LPAttnGeometryScalePass
     os << ", logit bound "
        << (opBound ? sig6(*opBound)
                    : std::string("unknown (descales are not constants)"));
+    os << "; sigma = "
+       << (ropeSafe ? "||W_q||_2 ||W_k||_2 (RoPE-safe)"
+                    : "||W_q^T W_k||_2 (no RoPE)");
 
     if (!fromAttribute) {
       SmallVector<double> sigmas;
       for (const SpectralNormEstimate &estimate : estimates)
         sigmas.push_back(estimate.sigma);
       sigmaAttr.setAttr(op, DenseF64ArrayAttr::get(context, sigmas));
+      if (rope)
+        ropeSafeAttr.setAttr(op, UnitAttr::get(context));
     }
     if (opBound)
       boundAttr.setAttr(op, FloatAttr::get(Float64Type::get(context), *opBound));

@@ -111,6 +111,28 @@ func.func @sigma_kind(%q: tensor<1x1x8x4xf32>, %k: tensor<1x1x8x4xf32>, %v: tens
 
 // -----
 
+func.func @rope_safe_without_sigma(%q: tensor<1x1x8x4xf32>, %k: tensor<1x1x8x4xf32>, %v: tensor<1x1x8x4xf32>) -> tensor<1x1x8x4xf32> {
+  // expected-error @+1 {{'lpattn.qk_sigma_rope_safe' qualifies 'lpattn.qk_sigma', which the op does not have}}
+  %o = lpattn.attention %q, %k, %v
+         policy = <qk = f32, score = f32, p = f32, v = f32, acc = f32, out = f32, overflow = satfinite>
+         {lpattn.qk_sigma_rope_safe}
+         : tensor<1x1x8x4xf32>, tensor<1x1x8x4xf32>, tensor<1x1x8x4xf32> -> tensor<1x1x8x4xf32>
+  return %o : tensor<1x1x8x4xf32>
+}
+
+// -----
+
+func.func @rope_safe_kind(%q: tensor<1x1x8x4xf32>, %k: tensor<1x1x8x4xf32>, %v: tensor<1x1x8x4xf32>) -> tensor<1x1x8x4xf32> {
+  // expected-error @+1 {{'lpattn.qk_sigma_rope_safe' must be a unit attribute}}
+  %o = lpattn.attention %q, %k, %v
+         policy = <qk = f32, score = f32, p = f32, v = f32, acc = f32, out = f32, overflow = satfinite>
+         {lpattn.qk_sigma = array<f64: 1.0>, lpattn.qk_sigma_rope_safe = true}
+         : tensor<1x1x8x4xf32>, tensor<1x1x8x4xf32>, tensor<1x1x8x4xf32> -> tensor<1x1x8x4xf32>
+  return %o : tensor<1x1x8x4xf32>
+}
+
+// -----
+
 func.func @scale_not_power_of_two(%q: tensor<1x1x8x4xf32>, %k: tensor<1x1x8x4xf32>, %v: tensor<1x1x8x4xf32>) -> tensor<1x1x8x4xf32> {
   // expected-error @+1 {{'lpattn.qk_scale' must be a power of two <= 1, got 0.3}}
   %o = lpattn.attention %q, %k, %v

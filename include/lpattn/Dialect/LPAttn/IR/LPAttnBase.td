@@ -68,6 +68,11 @@ def LPAttn_Dialect : Dialect {
     // s <= 1 the Q K^T product is multiplied by before its rounding to the
     // score type, and divided by after it (lpattn-tile honours it; f64).
     "::mlir::DenseF64ArrayAttr":$qk_sigma,
+    // With qk_sigma: its values are the RoPE-safe ||W_q||_2 ||W_k||_2,
+    // which bound ||W_q^T R W_k||_2 for every rotation R (RoPE at any
+    // position); without it, qk_sigma is ||W_q^T W_k||_2, which RoPE can
+    // exceed.
+    "::mlir::UnitAttr":$qk_sigma_rope_safe,
     "::mlir::FloatAttr":$logit_bound,
     "::mlir::FloatAttr":$qk_scale,
     // A hint for lpattn-select-precision: the magnitude of a common offset

@@ -297,13 +297,20 @@ def LPAttnGeometryScale
        `linalg.matmul` (default indexing maps) `x @ B` whose B is an
        `arith.constant` (dense or `dense_resource`) [dModel, H*D], or a
        `linalg.transpose` of a constant [H*D, dModel] (nn.Linear's weight),
-       head h owning output features h*D .. (h+1)*D. RoPE is not traced
-       (it preserves norms, so sigma of the weights bounds it too: give
-       `lpattn.qk_sigma`). Otherwise the op gets one error.
+       head h owning output features h*D .. (h+1)*D. Otherwise the op
+       gets one error.
+       RoPE: rotating q and k by position-dependent rotations R makes the
+       product x^T W_q^T R W_k x', and ||W_q^T R W_k||_2 can exceed sigma_h.
+       The op cannot tell whether its Q and K were rotated (RoPE is not
+       traced), so `rope` (default false) says so: with it, traced weights
+       give the RoPE-safe sigma_h = ||W_q^h||_2 ||W_k^g||_2 (|q . k| <=
+       ||q|| ||k|| under any rotation), marked `lpattn.qk_sigma_rope_safe`;
+       a given `lpattn.qk_sigma` must carry that mark (lpattn-calibrate
+       --rope=on writes it), else the op gets one error.
     2. B_X, the bound on token norms: the `token-norm` option (required:
        this pass recognizes no RMSNorm/LayerNorm; their bounds are
        getRMSNormTokenNormBound / getLayerNormTokenNormBound).
-    3. |q . k| <= B_X^2 sigma_h (RoPE rotations keep it); the logit bound
+    3. |q . k| <= B_X^2 sigma_h (with RoPE, for the RoPE-safe sigma); the logit bound
        |c q_ds k_ds q . k| fed to the softmax (c the softmax scale, constant
        descales; without constant descales it is not written).
     4. The scale s_h: the largest power of two <= 1 with
@@ -324,7 +331,8 @@ def LPAttnGeometryScale
     right. Q, K, the descales and c are unchanged, so FP8 operands need no
     requantization and the op keeps its operands.
 
-    Writes `lpattn.qk_sigma` (when computed here), `lpattn.logit_bound`
+    Writes `lpattn.qk_sigma` (when computed here; with `rope`, and
+    `lpattn.qk_sigma_rope_safe`), `lpattn.logit_bound`
     (max over heads) and `lpattn.qk_scale` (s, 1 included), and one remark
     per op with sigma, the bounds and the scale per head. Ops that already
     carry `lpattn.qk_scale` are left alone (a remark says so).
@@ -345,6 +353,9 @@ def LPAttnGeometryScale
     Option<"tokenNorm", "token-norm", "double", "0.0",
            "Bound B_X on the norm of the tokens the Q/K projections read "
            "(> 0; 0: none given)">,
+    Option<"rope", "rope", "bool", "false",
+           "Q and K are RoPE-rotated: use sigma = ||W_q||_2 ||W_k||_2 per "
+           "head, which bounds every rotation (the op cannot tell)">,
   ];
 }
 
