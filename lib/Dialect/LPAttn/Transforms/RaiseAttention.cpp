@@ -1141,12 +1141,26 @@ void raise(IRRewriter &rewriter, Match &match,
   rewriter.replaceOp(pv, result);
 
   // The pattern's ops, now dead unless something else still reads them.
+  // Ops nested in another pattern op go with it (erasing them first, or
+  // after their parent, would touch freed memory).
+  llvm::SetVector<Operation *> pending;
+  llvm::SmallPtrSet<Operation *, 32> matched(match.ops.begin(),
+                                             match.ops.end());
+  for (Operation *op : match.ops) {
+    bool nested = false;
+    for (Operation *parent = op->getParentOp(); parent && !nested;
+         parent = parent->getParentOp())
+      nested = matched.contains(parent);
+    if (!nested)
+      pending.insert(op);
+  }
   bool erased = true;
-  llvm::SetVector<Operation *> pending(match.ops.begin(), match.ops.end());
   while (erased) {
     erased = false;
-    for (Operation *op : llvm::make_early_inc_range(pending)) {
-      if (!op->use_empty())
+    // A snapshot: `pending` changes while the ops are erased.
+    SmallVector<Operation *> snapshot(pending.begin(), pending.end());
+    for (Operation *op : snapshot) {
+      if (!pending.contains(op) || !op->use_empty())
         continue;
       // Producers of the operands, and of the values a body captures.
       SmallVector<Operation *> producers;
@@ -1162,7 +1176,8 @@ void raise(IRRewriter &rewriter, Match &match,
       erased = true;
       // Fills, empties and constants feeding only the pattern go too.
       for (Operation *producer : producers)
-        if (isa<linalg::FillOp, tensor::EmptyOp, arith::ConstantOp>(producer))
+        if (!erasedOps.contains(producer) &&
+            isa<linalg::FillOp, tensor::EmptyOp, arith::ConstantOp>(producer))
           pending.insert(producer);
     }
   }
