@@ -168,32 +168,45 @@ _CAPI_FUNCTIONS = [
     ("lpattnGPUArtifactDestroy", None, [_Handle]),
 ]
 
-_lib = None
-_lib_path = None
-_lib_lock = threading.Lock()
+class _LazyLibrary:
+    """A shared library loaded (and its functions declared) on first use,
+    so that importing lpattn loads nothing and each route loads only what
+    it needs: compiling the C API, running a GPU artifact the runtime."""
+
+    def __init__(self, lib_name, env_var, build_dirs, purpose, functions):
+        self._args = (lib_name, env_var, build_dirs, purpose)
+        self._functions = functions
+        self._lock = threading.Lock()
+        self.lib = None   # None until loaded
+        self.path = None
+
+    def get(self):
+        with self._lock:
+            if self.lib is None:
+                lib, path = _load(*self._args)
+                for name, res, args in self._functions:
+                    f = getattr(lib, name)
+                    f.restype = res
+                    f.argtypes = args
+                self.lib, self.path = lib, path
+            return self.lib
+
+
+_capi_library = _LazyLibrary(
+    _LIB_NAME, "LPATTN_CAPI_LIBRARY", ["build/lib"],
+    "the C API, needed to compile; running a saved GPU artifact does not "
+    "need it", _CAPI_FUNCTIONS)
 
 
 def _capi():
-    """libLPAttnCAPI.so, loaded (and its functions declared) on first use."""
-    global _lib, _lib_path
-    with _lib_lock:
-        if _lib is not None:
-            return _lib
-        lib, path = _load(_LIB_NAME, "LPATTN_CAPI_LIBRARY", ["build/lib"],
-                          "the C API, needed to compile; running a saved "
-                          "GPU artifact does not need it")
-        for name, res, args in _CAPI_FUNCTIONS:
-            f = getattr(lib, name)
-            f.restype = res
-            f.argtypes = args
-        _lib, _lib_path = lib, path
-        return lib
+    """libLPAttnCAPI.so, loaded on first use."""
+    return _capi_library.get()
 
 
 def library_path():
     """The path libLPAttnCAPI.so was loaded from (loading it if needed)."""
     _capi()
-    return _lib_path
+    return _capi_library.path
 
 
 def _last_error():
@@ -254,12 +267,12 @@ class Attention:
     def close(self):
         handle = getattr(self, "_handle", None)
         if handle is not None and handle.ptr:
-            _lib.lpattnCPUAttentionDestroy(handle)  # loaded: it compiled
+            _capi_library.lib.lpattnCPUAttentionDestroy(handle)  # it compiled
         self._handle = None
 
     def __del__(self):
         # At interpreter exit the module globals may be gone already.
-        if _lib is not None:
+        if _capi_library.lib is not None:
             self.close()
 
     def __enter__(self):

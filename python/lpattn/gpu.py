@@ -14,7 +14,7 @@ import os
 import threading
 
 from . import (LPAttnError, _POLICY_KEYS, _StringRef, _capi, _cached,
-               _GPUCompileOptions, _last_error, _load, _policy,
+               _GPUCompileOptions, _last_error, _LazyLibrary, _policy,
                attention_mlir)
 
 _RT_NAME = "liblpattn_rt.so"
@@ -43,31 +43,20 @@ _RT_FUNCTIONS = [
      [ctypes.c_void_p, ctypes.POINTER(_AttentionArgs), ctypes.c_void_p]),
 ]
 
-_rt = None
-_rt_path = None
-_rt_lock = threading.Lock()
+_runtime_library = _LazyLibrary(
+    _RT_NAME, "LPATTN_RUNTIME_LIBRARY", ["build/lib", "build-rt"],
+    "the GPU runtime, needed to run GPU artifacts", _RT_FUNCTIONS)
 
 
 def _runtime():
-    """liblpattn_rt.so, loaded (and its functions declared) on first use."""
-    global _rt, _rt_path
-    with _rt_lock:
-        if _rt is None:
-            lib, path = _load(_RT_NAME, "LPATTN_RUNTIME_LIBRARY",
-                              ["build/lib", "build-rt"],
-                              "the GPU runtime, needed to run GPU artifacts")
-            for name, res, args in _RT_FUNCTIONS:
-                f = getattr(lib, name)
-                f.restype = res
-                f.argtypes = args
-            _rt, _rt_path = lib, path
-        return _rt
+    """liblpattn_rt.so, loaded on first use."""
+    return _runtime_library.get()
 
 
 def runtime_library_path():
     """The path liblpattn_rt.so was loaded from (loading it if needed)."""
     _runtime()
-    return _rt_path
+    return _runtime_library.path
 
 
 def _check(status, what):
@@ -323,13 +312,14 @@ class GPUArtifact:
         """Unloads the kernel from the devices it was loaded on."""
         with self._lock:
             loaded, self._loaded = self._loaded, {}
-        if loaded and _rt is not None:
+        rt = _runtime_library.lib
+        if loaded and rt is not None:
             for handle in loaded.values():
-                _rt.lpattnRtUnloadArtifact(handle)
+                rt.lpattnRtUnloadArtifact(handle)
 
     def __del__(self):
         # At interpreter exit the module globals may be gone already.
-        if _rt is not None and getattr(self, "_loaded", None):
+        if _runtime_library.lib is not None and getattr(self, "_loaded", None):
             self.close()
 
 
